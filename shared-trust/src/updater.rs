@@ -1,0 +1,448 @@
+//! The TUF client updater: owns all I/O around the [`TrustedMetadataSet`].
+//!
+//! An [`Updater`] serves one repository: a directory of trusted metadata
+//! (`root.json`, `timestamp.json`, `snapshot.json`, `targets.json`, and one
+//! file per delegated role, its name percent-encoded), a metadata base URL
+//! and a [`Fetcher`]. [`Updater::refresh`] runs the TUF 1.0 detailed client
+//! workflow once:
+//!
+//! 1. load `root.json` from the directory (re-verified: it must be signed by
+//!    its own threshold), then fetch `N.root.json` for N = current + 1, ...
+//!    until the server has no next version (at most
+//!    [`Config::max_root_rotations`]), persisting each new root; the final
+//!    root must not be expired. If the timestamp or snapshot keys changed,
+//!    the local timestamp and snapshot are deleted (fast-forward recovery).
+//! 2. load the local timestamp if it still verifies (for rollback checks),
+//!    fetch `timestamp.json`, verify and persist it. An equal version keeps
+//!    the local timestamp, snapshot and targets.
+//! 3. use the local snapshot if it verifies and is the version the timestamp
+//!    pins; else fetch (`V.snapshot.json` with consistent snapshots), verify,
+//!    persist.
+//! 4. likewise for `targets.json`.
+//!
+//! Delegated targets are loaded lazily by [`Updater::get_targetinfo`]: a
+//! pre-order depth-first search from `targets`, honouring `terminating`,
+//! with a visited set and at most [`Config::max_delegations`] roles.
+//!
+//! Every file written is written only after it verified, atomically. The
+//! state directory is locked for the updater's lifetime.
+
+use crate::fetcher::{FetchError, Fetcher};
+use crate::metadata::{Root, TargetFile};
+use crate::store::{self, StoreError, StoreLock};
+use crate::trusted::{self, TrustError, TrustedMetadataSet};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// Limits and switches of the updater.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Most root versions fetched in one refresh.
+    pub max_root_rotations: u64,
+    /// Most targets roles visited in one delegation search.
+    pub max_delegations: usize,
+    /// Byte limit for a root file.
+    pub root_max_length: u64,
+    /// Byte limit for timestamp.json.
+    pub timestamp_max_length: u64,
+    /// Byte limit for snapshot.json when timestamp pins no length.
+    pub snapshot_max_length: u64,
+    /// Byte limit for a targets file when snapshot pins no length.
+    pub targets_max_length: u64,
+    /// With consistent snapshots, fetch targets as `HASH.basename`.
+    pub prefix_targets_with_hash: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_root_rotations: 256,
+            max_delegations: 32,
+            root_max_length: 512_000,
+            timestamp_max_length: 16_384,
+            snapshot_max_length: 2_000_000,
+            targets_max_length: 5_000_000,
+            prefix_targets_with_hash: true,
+        }
+    }
+}
+
+/// Why an update failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Fetching failed: the mirror is down, stalls, or sends too much.
+    #[error("fetching {what} failed: {source}")]
+    Transport {
+        /// What was being fetched.
+        what: String,
+        /// Cause.
+        #[source]
+        source: FetchError,
+    },
+    /// The repository's data did not verify.
+    #[error(transparent)]
+    Verification(#[from] TrustError),
+    /// Reading or writing trusted state failed.
+    #[error("trusted state: {0}")]
+    Storage(#[from] StoreError),
+    /// No trusted root to start from.
+    #[error("no trusted root at {path}: initialize the metadata directory with a root first")]
+    NoTrustedRoot {
+        /// Where root.json was expected.
+        path: PathBuf,
+    },
+    /// Caller misuse (e.g. download without a target base URL).
+    #[error("misuse: {0}")]
+    Misuse(String),
+}
+
+/// The TUF client for one repository.
+pub struct Updater<F: Fetcher> {
+    dir: PathBuf,
+    metadata_url: String,
+    fetcher: F,
+    config: Config,
+    trusted: TrustedMetadataSet,
+    refreshed: bool,
+    _lock: StoreLock,
+}
+
+fn with_slash(url: &str) -> String {
+    if url.ends_with('/') {
+        url.to_string()
+    } else {
+        format!("{url}/")
+    }
+}
+
+impl<F: Fetcher> Updater<F> {
+    /// Opens the trusted state in `metadata_dir` (which must hold `root.json`),
+    /// locks it, and re-verifies the root. `now` is the update's reference
+    /// time in Unix seconds.
+    pub fn new(
+        metadata_dir: &Path,
+        metadata_url: &str,
+        fetcher: F,
+        config: Config,
+        now: i64,
+    ) -> Result<Self, Error> {
+        let lock = StoreLock::acquire(metadata_dir)?;
+        let root_path = metadata_dir.join("root.json");
+        let root = store::read_optional(&root_path)?.ok_or_else(|| Error::NoTrustedRoot {
+            path: root_path.clone(),
+        })?;
+        let trusted = TrustedMetadataSet::new(&root, now)?;
+        Ok(Updater {
+            dir: metadata_dir.to_path_buf(),
+            metadata_url: with_slash(metadata_url),
+            fetcher,
+            config,
+            trusted,
+            refreshed: false,
+            _lock: lock,
+        })
+    }
+
+    /// Writes `root_bytes` as the trusted root of a new metadata directory,
+    /// after checking it is root metadata signed by its own threshold.
+    pub fn bootstrap(metadata_dir: &Path, root_bytes: &[u8], now: i64) -> Result<(), Error> {
+        std::fs::create_dir_all(metadata_dir).map_err(|source| StoreError {
+            path: metadata_dir.to_path_buf(),
+            source,
+        })?;
+        let _lock = StoreLock::acquire(metadata_dir)?;
+        TrustedMetadataSet::new(root_bytes, now)?;
+        store::write_atomic(&metadata_dir.join("root.json"), root_bytes)?;
+        Ok(())
+    }
+
+    /// The verified metadata so far.
+    pub fn trusted(&self) -> &TrustedMetadataSet {
+        &self.trusted
+    }
+
+    fn fetch(&self, what: &str, name: &str, limit: u64) -> Result<Vec<u8>, Error> {
+        let url = format!("{}{}", self.metadata_url, name);
+        self.fetcher
+            .fetch(&url, limit)
+            .map_err(|source| Error::Transport {
+                what: what.to_string(),
+                source,
+            })
+    }
+
+    fn persist(&self, role: &str, bytes: &[u8]) -> Result<(), Error> {
+        let name = format!("{}.json", store::encode_role_name(role));
+        store::write_atomic(&self.dir.join(name), bytes)?;
+        Ok(())
+    }
+
+    fn local(&self, role: &str) -> Result<Option<Vec<u8>>, Error> {
+        let name = format!("{}.json", store::encode_role_name(role));
+        Ok(store::read_optional(&self.dir.join(name))?)
+    }
+
+    /// Runs the top-level update: root, timestamp, snapshot, targets.
+    pub fn refresh(&mut self) -> Result<(), Error> {
+        if self.refreshed {
+            return Ok(());
+        }
+        self.load_root()?;
+        self.load_timestamp()?;
+        self.load_snapshot()?;
+        self.load_targets("targets", "root")?;
+        self.refreshed = true;
+        Ok(())
+    }
+
+    fn load_root(&mut self) -> Result<(), Error> {
+        let start: Root = (**self.trusted.root()).clone();
+        let first = start.version + 1;
+        let last = start.version.saturating_add(self.config.max_root_rotations);
+        for version in first..=last {
+            let name = format!("{version}.root.json");
+            let bytes = match self.fetch(
+                &format!("root version {version}"),
+                &name,
+                self.config.root_max_length,
+            ) {
+                Ok(b) => b,
+                Err(Error::Transport {
+                    source: FetchError::NotFound { .. },
+                    ..
+                }) => break,
+                Err(e) => return Err(e),
+            };
+            self.trusted.update_root(&bytes)?;
+            self.persist("root", &bytes)?;
+        }
+        self.trusted.check_root_unexpired()?;
+        let end = self.trusted.root();
+        if start.roles.get("timestamp") != end.roles.get("timestamp")
+            || start.roles.get("snapshot") != end.roles.get("snapshot")
+            || key_material_changed(&start, end, "timestamp")
+            || key_material_changed(&start, end, "snapshot")
+        {
+            // Fast-forward recovery (spec 5.3.11).
+            store::remove_optional(&self.dir.join("timestamp.json"))?;
+            store::remove_optional(&self.dir.join("snapshot.json"))?;
+        }
+        Ok(())
+    }
+
+    fn load_timestamp(&mut self) -> Result<(), Error> {
+        if let Some(local) = self.local("timestamp")? {
+            // A local copy that no longer verifies is simply not used.
+            let _ = self.trusted.update_timestamp(&local);
+        }
+        let bytes = self.fetch(
+            "timestamp",
+            "timestamp.json",
+            self.config.timestamp_max_length,
+        )?;
+        match self.trusted.update_timestamp(&bytes) {
+            Ok(_) => {}
+            Err(TrustError::EqualVersion { .. }) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+        self.persist("timestamp", &bytes)
+    }
+
+    fn load_snapshot(&mut self) -> Result<(), Error> {
+        if let Some(local) = self.local("snapshot")? {
+            if self.trusted.update_snapshot(&local, true).is_ok() {
+                return Ok(());
+            }
+        }
+        let ts = self
+            .trusted
+            .timestamp()
+            .ok_or_else(|| Error::Misuse("snapshot before timestamp".into()))?;
+        let pin = ts.snapshot_meta();
+        let limit = pin.length.unwrap_or(self.config.snapshot_max_length);
+        let name = if self.trusted.root().consistent_snapshot() {
+            format!("{}.snapshot.json", pin.version)
+        } else {
+            "snapshot.json".to_string()
+        };
+        let bytes = self.fetch("snapshot", &name, limit)?;
+        self.trusted.update_snapshot(&bytes, false)?;
+        self.persist("snapshot", &bytes)
+    }
+
+    fn load_targets(&mut self, role: &str, delegator: &str) -> Result<(), Error> {
+        if self.trusted.targets(role).is_some() {
+            return Ok(());
+        }
+        if let Some(local) = self.local(role)? {
+            if self
+                .trusted
+                .update_delegated_targets(&local, role, delegator, true)
+                .is_ok()
+            {
+                return Ok(());
+            }
+        }
+        let snap = self
+            .trusted
+            .snapshot()
+            .ok_or_else(|| Error::Misuse("targets before snapshot".into()))?;
+        let meta =
+            snap.meta
+                .get(&format!("{role}.json"))
+                .ok_or_else(|| TrustError::NotInSnapshot {
+                    role: role.to_string(),
+                    snapshot_version: snap.version,
+                })?;
+        let limit = meta.length.unwrap_or(self.config.targets_max_length);
+        let encoded = store::encode_role_name(role);
+        let name = if self.trusted.root().consistent_snapshot() {
+            format!("{}.{encoded}.json", meta.version)
+        } else {
+            format!("{encoded}.json")
+        };
+        let bytes = self.fetch(role, &name, limit)?;
+        self.trusted
+            .update_delegated_targets(&bytes, role, delegator, false)?;
+        self.persist(role, &bytes)
+    }
+
+    /// Finds the signed description of `target_path`, refreshing first if
+    /// needed and loading delegated roles as the search reaches them.
+    /// `Ok(None)` means no role responsible for the path lists it.
+    pub fn get_targetinfo(&mut self, target_path: &str) -> Result<Option<TargetFile>, Error> {
+        self.refresh()?;
+        let mut stack: Vec<(String, String)> = vec![("targets".into(), "root".into())];
+        let mut visited: HashSet<String> = HashSet::new();
+        while let Some((role, parent)) = stack.pop() {
+            if visited.len() >= self.config.max_delegations {
+                break;
+            }
+            if !visited.insert(role.clone()) {
+                continue;
+            }
+            self.load_targets(&role, &parent)?;
+            let targets = self.trusted.targets(&role).expect("just loaded");
+            if let Some(t) = targets.targets.get(target_path) {
+                return Ok(Some(t.clone()));
+            }
+            if let Some(d) = &targets.delegations {
+                let mut children = Vec::new();
+                for (child, terminating) in d.roles_for_target(target_path) {
+                    children.push((child, role.clone()));
+                    if terminating {
+                        // Nothing after a terminating match is searched.
+                        stack.clear();
+                        break;
+                    }
+                }
+                children.reverse();
+                stack.extend(children);
+            }
+        }
+        Ok(None)
+    }
+
+    /// The URL a target is fetched from: with consistent snapshots (and
+    /// [`Config::prefix_targets_with_hash`]) its basename is prefixed with
+    /// one of its hashes.
+    pub fn target_url(
+        &self,
+        target_base_url: &str,
+        target_path: &str,
+        info: &TargetFile,
+    ) -> String {
+        let base = with_slash(target_base_url);
+        let path =
+            if self.trusted.root().consistent_snapshot() && self.config.prefix_targets_with_hash {
+                let hash = info
+                    .hashes
+                    .values()
+                    .next()
+                    .map(String::as_str)
+                    .unwrap_or("");
+                match target_path.rsplit_once('/') {
+                    Some((dir, name)) => format!("{dir}/{hash}.{name}"),
+                    None => format!("{hash}.{target_path}"),
+                }
+            } else {
+                target_path.to_string()
+            };
+        format!("{base}{path}")
+    }
+
+    /// Downloads a target into memory and checks its length and hashes.
+    pub fn download_target_bytes(
+        &self,
+        target_path: &str,
+        info: &TargetFile,
+        target_base_url: &str,
+    ) -> Result<Vec<u8>, Error> {
+        let url = self.target_url(target_base_url, target_path, info);
+        let bytes = self
+            .fetcher
+            .fetch(&url, info.length)
+            .map_err(|source| Error::Transport {
+                what: format!("target {target_path}"),
+                source,
+            })?;
+        trusted::check_length_and_hashes(
+            target_path,
+            "targets metadata",
+            &bytes,
+            Some(info.length),
+            Some(&info.hashes),
+        )?;
+        Ok(bytes)
+    }
+
+    /// Downloads a target, verifies it and writes it atomically to `dest`.
+    pub fn download_target(
+        &self,
+        target_path: &str,
+        info: &TargetFile,
+        target_base_url: &str,
+        dest: &Path,
+    ) -> Result<(), Error> {
+        let bytes = self.download_target_bytes(target_path, info, target_base_url)?;
+        store::write_atomic(dest, &bytes)?;
+        Ok(())
+    }
+
+    /// Whether `path` already holds a file matching `info`.
+    pub fn cached_target_matches(path: &Path, info: &TargetFile) -> bool {
+        match std::fs::read(path) {
+            Ok(b) => trusted::check_length_and_hashes(
+                "cached target",
+                "targets metadata",
+                &b,
+                Some(info.length),
+                Some(&info.hashes),
+            )
+            .is_ok(),
+            Err(_) => false,
+        }
+    }
+}
+
+fn key_material_changed(start: &Root, end: &Root, role: &str) -> bool {
+    let ids = |r: &Root| {
+        r.roles
+            .get(role)
+            .map(|k| {
+                k.keyids
+                    .iter()
+                    .map(|id| (id.clone(), r.keys.get(id).cloned()))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    ids(start) != ids(end)
+}
+
+/// The local file name a target is stored under: its path percent-encoded
+/// into a single name, as python-tuf does.
+pub fn target_file_name(target_path: &str) -> String {
+    store::encode_role_name(target_path)
+}
