@@ -767,6 +767,16 @@ impl<T: Role> Metadata<T> {
             source,
         };
         let raw: RawEnvelope = serde_json::from_slice(bytes).map_err(json)?;
+        // The specification requires unique keyids in `signatures`.
+        let mut seen = BTreeSet::new();
+        for s in &raw.signatures {
+            if !seen.insert(s.keyid.as_str()) {
+                return Err(invalid(
+                    role,
+                    format!("signatures list keyid {} more than once", s.keyid),
+                ));
+            }
+        }
         let canonical_signed =
             canonical::to_canonical(&raw.signed).map_err(|source| MetadataError::Canonical {
                 role: role.to_string(),

@@ -32,8 +32,16 @@
 //!    and threshold, and are not expired. The delegator must already be
 //!    loaded.
 //!
-//! Every check that fails leaves the set exactly as it was, except the
-//! documented case of an expired timestamp (kept for rollback checks).
+//! Every check that fails leaves the set exactly as it was, with two
+//! documented exceptions that mirror the specification's rollback rules: a
+//! verified but expired timestamp, and a verified snapshot that is expired
+//! or not the version the timestamp pins, are kept *only* as the reference
+//! for rollback checks of their successor; nothing can be loaded on top of
+//! them (the final-snapshot check runs again before any targets role).
+//!
+//! A targets role remembers which delegator it was verified for; reaching
+//! it through another delegator ([`TrustedMetadataSet::check_delegation`])
+//! verifies it again against that delegator's keys and threshold.
 
 use crate::crypto::{HashAlgorithm, Key};
 use crate::metadata::{Metadata, MetadataError, Role, Root, Snapshot, Targets, Timestamp};
@@ -220,6 +228,8 @@ pub struct TrustedMetadataSet {
     timestamp: Option<Verified<Timestamp>>,
     snapshot: Option<Verified<Snapshot>>,
     targets: HashMap<String, Verified<Targets>>,
+    // Delegators each targets role has been verified against.
+    delegators: HashMap<String, Vec<String>>,
 }
 
 /// Checks a metadata's signatures against keys and a threshold.
@@ -320,6 +330,7 @@ impl TrustedMetadataSet {
             timestamp: None,
             snapshot: None,
             targets: HashMap::new(),
+            delegators: HashMap::new(),
         })
     }
 
@@ -486,13 +497,15 @@ impl TrustedMetadataSet {
             }
         }
         let expected = pin.version;
-        let candidate = Verified {
+        // Trusted before the final checks (expiry, version pinned by the
+        // timestamp): a local snapshot that is no longer current still
+        // guards the next snapshot against rollback within this update.
+        let snap = self.snapshot.insert(Verified {
             metadata: new,
             bytes: bytes.to_vec(),
-        };
-        Self::check_final_snapshot(&candidate, expected, &pinned_by, self.now)?;
-        self.snapshot = Some(candidate);
-        Ok(self.snapshot.as_ref().expect("just set"))
+        });
+        Self::check_final_snapshot(snap, expected, &pinned_by, self.now)?;
+        Ok(snap)
     }
 
     fn check_final_snapshot(
@@ -561,31 +574,7 @@ impl TrustedMetadataSet {
             check_length_and_hashes(&file, &pinned_by, bytes, meta.length, meta.hashes.as_ref())?;
         }
         let new = Metadata::<Targets>::from_bytes(role, bytes)?;
-        if delegator == "root" {
-            if role != "targets" {
-                return Err(TrustError::NotDelegated {
-                    role: role.to_string(),
-                    delegator: delegator.to_string(),
-                });
-            }
-            verify_by_root(&self.root, role, &new)?;
-        } else {
-            let parent = self.targets.get(delegator).ok_or_else(|| {
-                TrustError::OutOfOrder(format!("delegator {delegator} is not loaded"))
-            })?;
-            let delegations = parent.delegations.as_ref();
-            let (keyids, threshold) =
-                delegations.and_then(|d| d.role_keys(role)).ok_or_else(|| {
-                    TrustError::NotDelegated {
-                        role: role.to_string(),
-                        delegator: delegator.to_string(),
-                    }
-                })?;
-            let keys = &delegations.expect("role_keys found a role").keys;
-            verify_role(role, &new, keys, keyids, threshold, || {
-                format!("{delegator} version {}", parent.version)
-            })?;
-        }
+        self.verify_delegated(role, delegator, &new)?;
         if new.signed.version != meta.version {
             return Err(TrustError::VersionMismatch {
                 role: role.to_string(),
@@ -604,6 +593,61 @@ impl TrustedMetadataSet {
                 bytes: bytes.to_vec(),
             },
         );
+        self.delegators
+            .insert(role.to_string(), vec![delegator.to_string()]);
         Ok(&self.targets[role])
+    }
+
+    fn verify_delegated(
+        &self,
+        role: &str,
+        delegator: &str,
+        md: &Metadata<Targets>,
+    ) -> Result<(), TrustError> {
+        if delegator == "root" {
+            if role != "targets" {
+                return Err(TrustError::NotDelegated {
+                    role: role.to_string(),
+                    delegator: delegator.to_string(),
+                });
+            }
+            return verify_by_root(&self.root, role, md);
+        }
+        let parent = self.targets.get(delegator).ok_or_else(|| {
+            TrustError::OutOfOrder(format!("delegator {delegator} is not loaded"))
+        })?;
+        let not_delegated = || TrustError::NotDelegated {
+            role: role.to_string(),
+            delegator: delegator.to_string(),
+        };
+        let delegations = parent.delegations.as_ref().ok_or_else(not_delegated)?;
+        let (keyids, threshold) = delegations.role_keys(role).ok_or_else(not_delegated)?;
+        verify_role(role, md, &delegations.keys, keyids, threshold, || {
+            format!("{delegator} version {}", parent.version)
+        })
+    }
+
+    /// Checks that the already loaded targets role `role` is also validly
+    /// delegated by `delegator` (a role reachable through several
+    /// delegators must satisfy each one it is used through).
+    pub fn check_delegation(&mut self, role: &str, delegator: &str) -> Result<(), TrustError> {
+        if self
+            .delegators
+            .get(role)
+            .is_some_and(|d| d.iter().any(|x| x == delegator))
+        {
+            return Ok(());
+        }
+        let md = &self
+            .targets
+            .get(role)
+            .ok_or_else(|| TrustError::OutOfOrder(format!("{role} is not loaded")))?
+            .metadata;
+        self.verify_delegated(role, delegator, md)?;
+        self.delegators
+            .entry(role.to_string())
+            .or_default()
+            .push(delegator.to_string());
+        Ok(())
     }
 }

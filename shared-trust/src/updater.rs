@@ -273,6 +273,7 @@ impl<F: Fetcher> Updater<F> {
 
     fn load_targets(&mut self, role: &str, delegator: &str) -> Result<(), Error> {
         if self.trusted.targets(role).is_some() {
+            self.trusted.check_delegation(role, delegator)?;
             return Ok(());
         }
         if let Some(local) = self.local(role)? {
