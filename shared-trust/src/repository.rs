@@ -190,6 +190,81 @@ impl Repository {
         }
     }
 
+    /// Opens a repository previously written by [`Repository::publish`]
+    /// (or any TUF repository with the same layout) under `dir` for
+    /// editing. Every root version is read from `metadata/N.root.json`;
+    /// timestamp, snapshot and every targets role listed in snapshot are
+    /// read and parsed (not re-verified: this is the repository's own
+    /// output). Target contents are not loaded: targets already published
+    /// stay where they are. Signers must be added with
+    /// [`Repository::add_signer`] before the next publish.
+    pub fn load(dir: &Path, now: i64) -> Result<Self, RepoError> {
+        let meta_dir = dir.join("metadata");
+        let read = |name: &str| -> Result<Vec<u8>, RepoError> {
+            let p = meta_dir.join(name);
+            std::fs::read(&p).map_err(|source| RepoError::Store(StoreError { path: p, source }))
+        };
+        let mut root_history = Vec::new();
+        loop {
+            let p = meta_dir.join(format!("{}.root.json", root_history.len() + 1));
+            match store::read_optional(&p)? {
+                Some(b) => root_history.push(b),
+                None => break,
+            }
+        }
+        let root_bytes = match root_history.last() {
+            Some(b) => b.clone(),
+            None => read("root.json")?,
+        };
+        let root = Metadata::<Root>::from_bytes("root", &root_bytes)?.signed;
+        if root_history.is_empty() {
+            root_history.push(root_bytes);
+        }
+        let consistent = root.consistent_snapshot();
+        let ts_bytes = read("timestamp.json")?;
+        let timestamp = Metadata::<Timestamp>::from_bytes("timestamp", &ts_bytes)?.signed;
+        let snap_name = if consistent {
+            format!("{}.snapshot.json", timestamp.snapshot_meta().version)
+        } else {
+            "snapshot.json".to_string()
+        };
+        let snap_bytes = read(&snap_name)?;
+        let snapshot = Metadata::<Snapshot>::from_bytes("snapshot", &snap_bytes)?.signed;
+        let mut published = BTreeMap::new();
+        let mut targets = BTreeMap::new();
+        for (file, meta) in &snapshot.meta {
+            let role = file.strip_suffix(".json").unwrap_or(file);
+            let name = if consistent {
+                format!("{}.{}.json", meta.version, encode_role_name(role))
+            } else {
+                format!("{}.json", encode_role_name(role))
+            };
+            let bytes = read(&name)?;
+            targets.insert(
+                role.to_string(),
+                Metadata::<Targets>::from_bytes(role, &bytes)?.signed,
+            );
+            published.insert(role.to_string(), bytes);
+        }
+        published.insert("snapshot".into(), snap_bytes);
+        published.insert("timestamp".into(), ts_bytes);
+        Ok(Repository {
+            root,
+            timestamp,
+            snapshot,
+            targets,
+            lifetimes: Lifetimes::default(),
+            pin_hashes: true,
+            signers: BTreeMap::new(),
+            retired_root_signers: Vec::new(),
+            target_content: BTreeMap::new(),
+            root_history,
+            published,
+            dirty: BTreeSet::new(),
+            now,
+        })
+    }
+
     /// Sets the signing time used by the next [`Repository::publish`].
     pub fn set_time(&mut self, now: i64) {
         self.now = now;
@@ -787,5 +862,33 @@ mod tests {
         let again = add_signature::<Root>("root", &two, c.as_ref()).unwrap();
         let md = Metadata::<Root>::from_bytes("root", &again).unwrap();
         assert_eq!(md.signatures.len(), 2);
+    }
+
+    #[test]
+    fn load_edit_publish_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = signer(9);
+        let mut repo = Repository::new(1_700_000_000, true);
+        for role in TOP_LEVEL_ROLES {
+            repo.add_key(role, key.clone()).unwrap();
+        }
+        repo.add_target("targets", "a/b.txt", b"hello", None)
+            .unwrap();
+        repo.publish(dir.path()).unwrap();
+
+        let mut again = Repository::load(dir.path(), 1_700_000_100).unwrap();
+        assert_eq!(again.targets["targets"].targets.len(), 1);
+        for role in TOP_LEVEL_ROLES {
+            again.add_signer(role, key.clone());
+        }
+        again.add_target("targets", "c.txt", b"bye", None).unwrap();
+        again.publish(dir.path()).unwrap();
+        let meta = dir.path().join("metadata");
+        assert!(meta.join("2.targets.json").exists());
+        assert!(meta.join("2.snapshot.json").exists());
+        assert!(!meta.join("2.root.json").exists());
+        let reloaded = Repository::load(dir.path(), 1_700_000_200).unwrap();
+        assert_eq!(reloaded.targets["targets"].targets.len(), 2);
+        assert_eq!(reloaded.timestamp.version, 2);
     }
 }
