@@ -37,6 +37,8 @@
 //! - [`repository`]: the producer side: build, sign (also threshold signing
 //!   by several holders over a staged file), bump, delegate (hashed bins,
 //!   succinct roles), and write a static repository directory.
+//! - [`keyfile`]: private key files (0600, never printed) and public
+//!   key exports for key holders.
 //! - [`time`]: expiry timestamps without a calendar library.
 //!
 //! Errors are split by cause: [`trusted::TrustError`] for data that does
@@ -49,6 +51,7 @@
 pub mod canonical;
 pub mod crypto;
 pub mod fetcher;
+pub mod keyfile;
 pub mod metadata;
 pub mod repository;
 pub mod store;
