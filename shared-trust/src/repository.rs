@@ -39,6 +39,30 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
+/// Whether `name` can be a role name in a repository this module writes:
+/// non-empty ASCII letters, digits and `_.~-`, not starting with `.`. Such
+/// a name is the same in a URL and on disk, so any static web server or
+/// `file://` mirror serves it; the TUF client percent-encodes other names
+/// in URLs, which static servers would decode to a file name that differs
+/// from the one written.
+pub fn is_servable_role_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.~-".contains(&b))
+}
+
+fn check_role_name(name: &str) -> Result<(), RepoError> {
+    if is_servable_role_name(name) {
+        Ok(())
+    } else {
+        Err(RepoError::Usage(format!(
+            "role name {name:?} must be ASCII letters, digits and _.~- (not starting with .) so static mirrors can serve it"
+        )))
+    }
+}
+
 /// Why a repository operation failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -427,6 +451,7 @@ impl Repository {
         role: DelegatedRole,
         signers: Vec<Arc<dyn Signer>>,
     ) -> Result<(), RepoError> {
+        check_role_name(&role.name)?;
         if self.targets.contains_key(&role.name) || TOP_LEVEL_ROLES.contains(&role.name.as_str()) {
             return Err(RepoError::Usage(format!(
                 "role {} already exists",
@@ -471,6 +496,7 @@ impl Repository {
         if !(1..=32).contains(&bit_length) {
             return Err(RepoError::Usage("bit_length must be 1 to 32".into()));
         }
+        check_role_name(name_prefix)?;
         let succinct = SuccinctRoles {
             keyids: signers.iter().map(|s| s.keyid().to_string()).collect(),
             threshold,

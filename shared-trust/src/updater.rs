@@ -147,14 +147,7 @@ impl<F: Fetcher> Updater<F> {
     /// Writes `root_bytes` as the trusted root of a new metadata directory,
     /// after checking it is root metadata signed by its own threshold.
     pub fn bootstrap(metadata_dir: &Path, root_bytes: &[u8], now: i64) -> Result<(), Error> {
-        std::fs::create_dir_all(metadata_dir).map_err(|source| StoreError {
-            path: metadata_dir.to_path_buf(),
-            source,
-        })?;
-        let _lock = StoreLock::acquire(metadata_dir)?;
-        TrustedMetadataSet::new(root_bytes, now)?;
-        store::write_atomic(&metadata_dir.join("root.json"), root_bytes)?;
-        Ok(())
+        bootstrap(metadata_dir, root_bytes, now)
     }
 
     /// The verified metadata so far.
@@ -425,6 +418,19 @@ impl<F: Fetcher> Updater<F> {
             Err(_) => false,
         }
     }
+}
+
+/// Writes `root_bytes` as the trusted root of a new metadata directory,
+/// after checking it is root metadata signed by its own threshold.
+pub fn bootstrap(metadata_dir: &Path, root_bytes: &[u8], now: i64) -> Result<(), Error> {
+    std::fs::create_dir_all(metadata_dir).map_err(|source| StoreError {
+        path: metadata_dir.to_path_buf(),
+        source,
+    })?;
+    let _lock = StoreLock::acquire(metadata_dir)?;
+    TrustedMetadataSet::new(root_bytes, now)?;
+    store::write_atomic(&metadata_dir.join("root.json"), root_bytes)?;
+    Ok(())
 }
 
 fn key_material_changed(start: &Root, end: &Root, role: &str) -> bool {
