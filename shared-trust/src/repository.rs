@@ -133,6 +133,8 @@ pub struct Repository {
     // Root signers removed since the last publish: the next root version
     // still needs the previous root's threshold.
     retired_root_signers: Vec<Arc<dyn Signer>>,
+    // Files signed elsewhere (installed), written by the next publish.
+    pending_files: BTreeMap<String, Vec<u8>>,
     target_content: BTreeMap<String, Vec<u8>>,
     root_history: Vec<Vec<u8>>,
     published: BTreeMap<String, Vec<u8>>,
@@ -206,6 +208,7 @@ impl Repository {
             pin_hashes: true,
             signers: BTreeMap::new(),
             retired_root_signers: Vec::new(),
+            pending_files: BTreeMap::new(),
             target_content: BTreeMap::new(),
             root_history: Vec::new(),
             published: BTreeMap::new(),
@@ -281,6 +284,7 @@ impl Repository {
             pin_hashes: true,
             signers: BTreeMap::new(),
             retired_root_signers: Vec::new(),
+            pending_files: BTreeMap::new(),
             target_content: BTreeMap::new(),
             root_history,
             published,
@@ -589,7 +593,7 @@ impl Repository {
     /// metadata directory, without writing them. Root signatures come from
     /// the signers of the previous root's `root` role and the new one's.
     pub fn sign_changes(&mut self) -> Result<BTreeMap<String, Vec<u8>>, RepoError> {
-        let mut out = BTreeMap::new();
+        let mut out = std::mem::take(&mut self.pending_files);
         let consistent = self.root.consistent_snapshot();
         let first_publish = self.root_history.is_empty();
 
@@ -712,6 +716,46 @@ impl Repository {
         self.root = md.signed;
         self.root_history.push(bytes.to_vec());
         self.dirty.remove("root");
+        Ok(())
+    }
+
+    /// Accepts top-level targets metadata signed elsewhere (offline keys):
+    /// it must meet root's targets threshold and be newer than the current
+    /// targets. The next publish writes it as is and pins it in snapshot.
+    pub fn install_targets(&mut self, bytes: &[u8]) -> Result<(), RepoError> {
+        let md = Metadata::<Targets>::from_bytes("targets", bytes)?;
+        let rk = &self.root.roles["targets"];
+        verify_role(
+            "targets",
+            &md,
+            &self.root.keys,
+            &rk.keyids,
+            rk.threshold,
+            || format!("root version {}", self.root.version),
+        )?;
+        if self.published.contains_key("targets") {
+            let current = self.targets.get("targets").map_or(0, |t| t.version);
+            if md.signed.version <= current {
+                return Err(RepoError::Usage(format!(
+                    "targets version {} is not newer than published version {current}",
+                    md.signed.version
+                )));
+            }
+        }
+        let version = md.signed.version;
+        // Roles newly delegated here start empty until their own signers publish them.
+        let name = if self.root.consistent_snapshot() {
+            format!("{version}.targets.json")
+        } else {
+            "targets.json".to_string()
+        };
+        let meta = self.meta_for(bytes, version);
+        self.snapshot.meta.insert("targets.json".into(), meta);
+        self.targets.insert("targets".into(), md.signed);
+        self.published.insert("targets".into(), bytes.to_vec());
+        self.pending_files.insert(name, bytes.to_vec());
+        self.dirty.remove("targets");
+        self.dirty.insert("snapshot".into());
         Ok(())
     }
 

@@ -56,7 +56,7 @@ pub enum TrustError {
     #[error(transparent)]
     Metadata(#[from] MetadataError),
     /// Too few authorized keys signed.
-    #[error("{role} version {version}: {found} valid signature(s) from keys trusted by {trusted_by}, threshold is {threshold}{}", untrusted_note(.untrusted))]
+    #[error("{role} version {version}: {found} valid signature(s) from keys trusted by {trusted_by}, threshold is {threshold}{}", untrusted_note(.role, .trusted_by, .untrusted))]
     ThresholdNotMet {
         /// Role whose metadata failed.
         role: String,
@@ -186,12 +186,12 @@ pub enum TrustError {
     OutOfOrder(String),
 }
 
-fn untrusted_note(untrusted: &[String]) -> String {
+fn untrusted_note(role: &str, trusted_by: &str, untrusted: &[String]) -> String {
     if untrusted.is_empty() {
         String::new()
     } else {
         format!(
-            "; signature(s) from keyid(s) not trusted for this role: {}",
+            "; signed by key(s) no longer or never trusted for {role} by {trusted_by}: {}",
             untrusted.join(", ")
         )
     }

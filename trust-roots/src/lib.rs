@@ -1,13 +1,27 @@
-//! # trust-roots
+//! # trust-roots: pinned roots and the root ceremony
 //!
-//! Will hold the pinned roots both tools trust, how a user pins another root
-//! (for a company mirror or a private registry), and the root-ceremony tool
-//! for key holders.
+//! ## Architecture
 //!
-//! Not built yet: this crate has no API and ships no root. The Rust Project
-//! has not published a TUF root, and no key here will ever pretend to be the
-//! Project's. The signing and verification this crate will use already
-//! exist in `shared-trust` (`repository::{stage, add_signature,
-//! signature_status}`, `Repository::install_root`).
+//! - [`pins`]: which root verifies which registry, mirror or dist server.
+//!   Built-in roots are compiled in from `builtin/roots.json`, a reviewed
+//!   data file a release of this crate can update. **The Rust Project has
+//!   not published a TUF root yet: the built-in set is empty**, and no key
+//!   here pretends to be the Project's. Users and company images pin roots
+//!   in `$CARGO_HOME/tuf/pins.json` and a system-wide file; a built-in root
+//!   is never overridden silently.
+//! - [`ceremony`]: the key holders' side: stage root and top-level targets
+//!   versions, collect signatures offline one holder at a time, publish only
+//!   when every threshold is met, rotate and revoke keys, renew expiries.
+//! - [`chain`]: the verification paths both tools share: open a pinned
+//!   repository, follow the `releases` delegation, and reach the crates
+//!   repository through its root published as a target of the root
+//!   repository.
+//!
+//! The `trust-roots` binary is a thin command line over these modules
+//! (`trust-roots pin ...`, `trust-roots ceremony ...`).
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
+
+pub mod ceremony;
+pub mod chain;
+pub mod pins;
