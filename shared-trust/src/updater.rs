@@ -108,6 +108,17 @@ pub struct Updater<F: Fetcher> {
     _lock: StoreLock,
 }
 
+impl<F: Fetcher> std::fmt::Debug for Updater<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Updater")
+            .field("metadata_dir", &self.dir)
+            .field("metadata_url", &self.metadata_url)
+            .field("root_version", &self.trusted.root().version)
+            .field("refreshed", &self.refreshed)
+            .finish_non_exhaustive()
+    }
+}
+
 fn with_slash(url: &str) -> String {
     if url.ends_with('/') {
         url.to_string()

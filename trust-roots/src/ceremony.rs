@@ -352,7 +352,11 @@ fn load_staged(dir: &Path) -> Result<Staged, CeremonyError> {
     if let Ok(entries) = std::fs::read_dir(staged_dir(dir)) {
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            if name != "root.json" && name != "targets.json" && !name.starts_with('.') {
+            if name != "root.json"
+                && name != "targets.json"
+                && name != "content"
+                && !name.starts_with('.')
+            {
                 return Err(CeremonyError::Usage(format!(
                     "{}: unknown staged role; a ceremony stages only root.json and targets.json",
                     e.path().display()
@@ -573,6 +577,7 @@ pub fn publish(
         }
     }
     let mut files = Vec::new();
+    let mut content_writes: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     if let Some((_, bytes, md)) = &staged.root {
         repo.install_root(bytes)?;
         files.push(format!("{}.root.json", md.signed.version));
@@ -580,7 +585,30 @@ pub fn publish(
     if let Some((_, bytes, md)) = &staged.targets {
         repo.install_targets(bytes)?;
         files.push(format!("{}.targets.json", md.signed.version));
+        // Target contents staged with it, under every hash (consistent snapshots).
+        for (tpath, info) in &md.signed.targets {
+            let Some(sha) = info.hashes.get("sha256") else {
+                continue;
+            };
+            let Some(content) = read_opt(&staged_dir(dir).join("content").join(sha))? else {
+                continue;
+            };
+            let (parent, name) = match tpath.rsplit_once('/') {
+                Some((d, n)) => (dir.join("targets").join(d), n),
+                None => (dir.join("targets"), tpath.as_str()),
+            };
+            for hash in info.hashes.values() {
+                content_writes.push((parent.join(format!("{hash}.{name}")), content.clone()));
+            }
+            files.push(format!("targets/{tpath}"));
+        }
     }
+    let write_contents = |writes: &[(PathBuf, Vec<u8>)]| -> Result<(), CeremonyError> {
+        for (p, c) in writes {
+            write(p, c)?;
+        }
+        Ok(())
+    };
     if online.is_empty() {
         // Root only: write the root files, leave snapshot and timestamp.
         let bytes = repo.root_bytes().expect("root installed").to_vec();
@@ -614,6 +642,8 @@ pub fn publish(
         }
         repo.set_time(now);
         repo.touch("snapshot");
+        // Contents before the metadata that lists them.
+        write_contents(&content_writes)?;
         repo.publish(dir)?;
         files.push("snapshot".into());
         files.push("timestamp.json".into());
@@ -622,6 +652,7 @@ pub fn publish(
         let p = staged_path(dir, &s.role);
         std::fs::remove_file(&p).map_err(io(&p))?;
     }
+    let _ = std::fs::remove_dir_all(staged_dir(dir).join("content"));
     let _ = std::fs::remove_dir(staged_dir(dir));
     Ok(PublishReport { files })
 }
@@ -818,6 +849,16 @@ pub fn stage_targets(dir: &Path, changes: &TargetsChanges, now: i64) -> Result<u
         ));
     }
     for (tpath, content) in &changes.add_targets {
+        if tpath.is_empty()
+            || tpath.starts_with('/')
+            || tpath
+                .split('/')
+                .any(|p| p == ".." || p == "." || p.is_empty())
+        {
+            return Err(CeremonyError::Usage(format!(
+                "target path {tpath:?} must be relative, without empty, . or .. parts"
+            )));
+        }
         targets.targets.insert(
             tpath.clone(),
             TargetFile {
@@ -842,6 +883,11 @@ pub fn stage_targets(dir: &Path, changes: &TargetsChanges, now: i64) -> Result<u
     targets.expires = time::format_utc(now + changes.days.unwrap_or(365) * 86_400);
     let version = targets.version;
     let staged = repository::stage(targets)?;
+    // Contents wait beside the staged file until publish.
+    for (_, content) in &changes.add_targets {
+        let name = HashAlgorithm::Sha256.hex_digest(content);
+        write(&staged_dir(dir).join("content").join(name), content)?;
+    }
     write(&staged_path(dir, "targets"), &staged)?;
     Ok(version)
 }
