@@ -43,6 +43,17 @@ pub enum MetadataError {
         #[source]
         source: serde_json::Error,
     },
+    /// A field of `signed` has the wrong type or is missing.
+    #[error("{role} metadata: field {path}: {source}")]
+    Field {
+        /// Role being parsed.
+        role: String,
+        /// Path of the field in `signed`, e.g. `meta.snapshot\.json.version`.
+        path: String,
+        /// The parser's error.
+        #[source]
+        source: serde_json::Error,
+    },
     /// The `signed` object has no canonical form.
     #[error("{role} metadata has no canonical form: {source}")]
     Canonical {
@@ -792,7 +803,19 @@ impl<T: Role> Metadata<T> {
                 });
             }
         }
-        let signed = T::deserialize(&raw.signed).map_err(json)?;
+        let signed: T = serde_path_to_error::deserialize(&raw.signed).map_err(|e| {
+            let path = e.path().to_string();
+            if path == "." {
+                // A field missing from `signed` itself: the message names it.
+                json(e.into_inner())
+            } else {
+                MetadataError::Field {
+                    role: role.to_string(),
+                    path,
+                    source: e.into_inner(),
+                }
+            }
+        })?;
         validate_common(&signed, role)?;
         Ok(Metadata {
             signed,
@@ -867,6 +890,8 @@ impl<T: Role> Metadata<T> {
     ) -> SignatureReport {
         let mut report = SignatureReport::default();
         let mut seen = BTreeSet::new();
+        // A key counts once toward a threshold, whatever keyids name it.
+        let mut counted_keys: BTreeSet<(String, String, String)> = BTreeSet::new();
         for keyid in keyids {
             if !seen.insert(keyid) {
                 continue;
@@ -887,7 +912,16 @@ impl<T: Role> Metadata<T> {
                     sigs.iter()
                         .any(|s| pk.verify(&self.canonical_signed, &s.sig).is_ok())
                 });
-            if ok {
+            let material = keys.get(keyid).map(|k| {
+                (
+                    k.keytype.clone(),
+                    k.scheme.clone(),
+                    k.keyval.public.trim().to_ascii_lowercase(),
+                )
+            });
+            if ok && !material.is_some_and(|m| counted_keys.insert(m)) {
+                report.same_key.push(keyid.clone());
+            } else if ok {
                 report.valid.push(keyid.clone());
             } else {
                 report.invalid.push(keyid.clone());
@@ -917,6 +951,9 @@ pub struct SignatureReport {
     pub missing: Vec<String>,
     /// keyids that signed but are not authorized for the role.
     pub untrusted: Vec<String>,
+    /// Authorized keyids whose valid signature is not counted because the
+    /// same public key already counted under another keyid.
+    pub same_key: Vec<String>,
 }
 
 #[cfg(test)]

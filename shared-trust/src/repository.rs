@@ -646,9 +646,8 @@ impl Repository {
             self.dirty.remove(role);
         }
 
-        if !dirty_targets.is_empty()
-            || self.dirty.remove("snapshot")
-            || !self.published.contains_key("snapshot")
+        let snapshot_touched = self.dirty.remove("snapshot");
+        if !dirty_targets.is_empty() || snapshot_touched || !self.published.contains_key("snapshot")
         {
             if self.published.contains_key("snapshot") {
                 self.snapshot.version += 1;

@@ -82,7 +82,7 @@ pub enum Error {
     },
     /// The repository's data did not verify.
     #[error(transparent)]
-    Verification(#[from] TrustError),
+    Verification(TrustError),
     /// Reading or writing trusted state failed.
     #[error("trusted state: {0}")]
     Storage(#[from] StoreError),
@@ -95,6 +95,18 @@ pub enum Error {
     /// Caller misuse (e.g. download without a target base URL).
     #[error("misuse: {0}")]
     Misuse(String),
+}
+
+impl From<TrustError> for Error {
+    /// Bad data is a verification failure; calling the state machine out
+    /// of order is the caller's misuse.
+    fn from(e: TrustError) -> Self {
+        if e.is_misuse() {
+            Error::Misuse(e.to_string())
+        } else {
+            Error::Verification(e)
+        }
+    }
 }
 
 /// The TUF client for one repository.
@@ -191,6 +203,16 @@ impl<F: Fetcher> Updater<F> {
     pub fn refresh(&mut self) -> Result<(), Error> {
         if self.refreshed {
             return Ok(());
+        }
+        if self.trusted.timestamp().is_some() {
+            // A previous refresh failed part-way: start again from the
+            // trusted root on disk (re-verified), as a new updater would.
+            let root = store::read_optional(&self.dir.join("root.json"))?.ok_or_else(|| {
+                Error::NoTrustedRoot {
+                    path: self.dir.join("root.json"),
+                }
+            })?;
+            self.trusted = TrustedMetadataSet::new(&root, self.trusted.reference_time())?;
         }
         self.load_root()?;
         self.load_timestamp()?;
