@@ -37,6 +37,9 @@
 //! - [`repository`]: the producer side: build, sign (also threshold signing
 //!   by several holders over a staged file), bump, delegate (hashed bins,
 //!   succinct roles), and write a static repository directory.
+//! - [`index`]: the index commitment, a content-addressed tiled Merkle
+//!   map over every crate file of a registry index (sans-I/O build,
+//!   incremental update, and verified lookup).
 //! - [`keyfile`]: private key files (0600, never printed) and public
 //!   key exports for key holders.
 //! - [`time`]: expiry timestamps without a calendar library.
@@ -51,6 +54,7 @@
 pub mod canonical;
 pub mod crypto;
 pub mod fetcher;
+pub mod index;
 pub mod keyfile;
 pub mod metadata;
 pub mod repository;
