@@ -143,7 +143,11 @@ pub fn valid_path(path: &str) -> bool {
 
 fn nibble(h: &Hash, i: usize) -> usize {
     let b = h[i / 2];
-    usize::from(if i.is_multiple_of(2) { b >> 4 } else { b & 0x0f })
+    usize::from(if i.is_multiple_of(2) {
+        b >> 4
+    } else {
+        b & 0x0f
+    })
 }
 
 fn bucket_index(path_hash: &Hash, depth: u8) -> u32 {
