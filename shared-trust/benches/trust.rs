@@ -19,7 +19,10 @@
 //!    empty metadata directory) refreshes and loads every bin with one
 //!    `get_targetinfo` per bin, as a mirror operator checking the whole
 //!    repository would ("cold"); then a second `Updater` on the same
-//!    directory does it again from the local cache ("warm").
+//!    directory does it again from the local cache ("warm"). Both with the
+//!    client's metadata directory on disk (system temporary directory) and,
+//!    where `/dev/shm` exists, on tmpfs: the difference is the `fsync` of
+//!    every file the client persists.
 //! 4. With `BENCH_PYTHON` set (a Python with `tuf==7.0.1` and
 //!    `securesystemslib[crypto]`), the same repository loaded by python-tuf's
 //!    ngclient through `bench/python_tuf_bins.py`, printed beside (3).
@@ -84,8 +87,10 @@ impl Table {
     }
 
     fn print(&self) {
-        let w = self.rows.iter().map(|r| r.what.len()).max().unwrap_or(0);
-        let v = self.rows.iter().map(|r| r.value.len()).max().unwrap_or(0);
+        // Section titles (rows without a value) do not set the widths.
+        let figures = || self.rows.iter().filter(|r| !r.value.is_empty());
+        let w = figures().map(|r| r.what.chars().count()).max().unwrap_or(0);
+        let v = figures().map(|r| r.value.len()).max().unwrap_or(0);
         println!();
         for r in &self.rows {
             if r.value.is_empty() {
@@ -196,6 +201,35 @@ fn bench_ed25519(t: &mut Table) {
     });
     t.add(
         "PublicKey::verify (key decoded once)",
+        fmt_rate(r),
+        "sig/s",
+        format!("{:.1} µs/sig", 1e6 / r),
+    );
+    // For reference: the ed25519-dalek calls underneath (PublicKey::verify
+    // uses verify_strict, which also rejects small-order keys and R points).
+    let mut i = 0;
+    let r = rate(budget(), 1, || {
+        dalek_keys[i % N]
+            .verify_strict(&msgs[i % N], &dalek_sigs[i % N])
+            .unwrap();
+        i += 1;
+    });
+    t.add(
+        "  ed25519-dalek VerifyingKey::verify_strict",
+        fmt_rate(r),
+        "sig/s",
+        format!("{:.1} µs/sig", 1e6 / r),
+    );
+    let mut i = 0;
+    let r = rate(budget(), 1, || {
+        use ed25519_dalek::Verifier;
+        dalek_keys[i % N]
+            .verify(&msgs[i % N], &dalek_sigs[i % N])
+            .unwrap();
+        i += 1;
+    });
+    t.add(
+        "  ed25519-dalek VerifyingKey::verify (not strict)",
         fmt_rate(r),
         "sig/s",
         format!("{:.1} µs/sig", 1e6 / r),
@@ -311,6 +345,20 @@ fn bench_canonical(t: &mut Table) {
             1e3 / r
         ),
     );
+    let whole = 1e3 / r;
+    let r = rate(budget(), 1, || {
+        black_box(serde_json::from_slice::<Value>(black_box(&bytes)).unwrap());
+    });
+    t.add(
+        "  of which serde_json::from_slice::<Value>",
+        format!("{:.0}", r * bytes.len() as f64 / 1e6),
+        "MB/s",
+        format!(
+            "{:.1} ms/call ({:.0}% of from_bytes)",
+            1e3 / r,
+            100.0 * (1e3 / r) / whole
+        ),
+    );
 }
 
 // ---------------------------------------------------------------- (3), (4)
@@ -326,9 +374,10 @@ struct BinRepo {
     bin_bytes: u64,
 }
 
-fn build_bin_repo(t: &mut Table, bits: u32, n_targets: usize) -> BinRepo {
+/// The repository (not yet signed), one target path per bin, and how
+/// many of those paths the bins list.
+fn make_bin_repo(bits: u32, n_targets: usize, now: i64) -> (Repository, Vec<String>, usize) {
     let bins = 1usize << bits;
-    let now = tuf_time::now_unix();
     let mut repo = Repository::new(now, true);
     let online: Arc<dyn Signer> = Arc::new(Ed25519Signer::from_seed(&[11; 32]));
     for role in ["root", "timestamp", "snapshot", "targets"] {
@@ -362,7 +411,8 @@ fn build_bin_repo(t: &mut Table, bits: u32, n_targets: usize) -> BinRepo {
         };
         let role = repo.responsible_role(&path);
         repo.add_target_info(&role, &path, info).unwrap();
-        paths[bin_index(&path)] = Some(path);
+        let b = bin_index(&path);
+        paths[b] = Some(path);
     }
     let listed = paths.iter().filter(|p| p.is_some()).count();
     let mut missing = bins - listed;
@@ -376,6 +426,14 @@ fn build_bin_repo(t: &mut Table, bits: u32, n_targets: usize) -> BinRepo {
             missing -= 1;
         }
     }
+    let paths = paths.into_iter().map(Option::unwrap).collect();
+    (repo, paths, listed)
+}
+
+fn build_bin_repo(t: &mut Table, bits: u32, n_targets: usize) -> BinRepo {
+    let bins = 1usize << bits;
+    let now = tuf_time::now_unix();
+    let (mut repo, paths, listed) = make_bin_repo(bits, n_targets, now);
 
     let dir = tempfile::Builder::new()
         .prefix("trust-bench-repo-")
@@ -409,11 +467,22 @@ fn build_bin_repo(t: &mut Table, bits: u32, n_targets: usize) -> BinRepo {
             bin_bytes as f64 / 1e6
         ),
     );
+    // The same repository signed in memory: what publish costs without I/O.
+    let (mut again, _, _) = make_bin_repo(bits, n_targets, now);
+    let start = Instant::now();
+    let files = again.sign_changes().unwrap();
+    let took = start.elapsed();
+    t.add(
+        "  of which Repository::sign_changes (sign+serialize)",
+        format!("{:.2}", took.as_secs_f64()),
+        "s",
+        format!("{} files, no I/O", files.len()),
+    );
     BinRepo {
         _dir: dir,
         path,
         root,
-        paths: paths.into_iter().map(Option::unwrap).collect(),
+        paths,
         listed,
         bin_bytes,
     }
@@ -435,6 +504,49 @@ fn load_all_bins(repo: &BinRepo, meta_dir: &Path) -> (f64, usize) {
     (start.elapsed().as_secs_f64(), found)
 }
 
+fn ratio_note(python: f64, rust: f64) -> String {
+    if python >= rust {
+        format!("shared-trust {:.1}x faster", python / rust)
+    } else {
+        format!("shared-trust {:.1}x slower", rust / python)
+    }
+}
+
+/// Runs `bench/python_tuf_bins.py`; returns (cold, warm) seconds.
+fn run_python(
+    py: &std::ffi::OsStr,
+    repo: &BinRepo,
+    meta_dir: Option<&Path>,
+) -> Result<(f64, f64), String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/python_tuf_bins.py");
+    let mut cmd = Command::new(py);
+    cmd.arg(&script).arg(&repo.path);
+    if let Some(d) = meta_dir {
+        cmd.arg("--metadata-dir").arg(d);
+    }
+    let o = cmd
+        .output()
+        .map_err(|e| format!("{}: {e}", Path::new(py).display()))?;
+    if !o.status.success() {
+        let err = String::from_utf8_lossy(&o.stderr);
+        return Err(err.lines().last().unwrap_or("failed").to_string());
+    }
+    let text = String::from_utf8_lossy(&o.stdout);
+    let get = |k: &str| -> Option<f64> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .and_then(|v| v.trim().parse().ok())
+    };
+    let found = get("targets_found").unwrap_or(-1.0) as i64;
+    if found != repo.listed as i64 {
+        return Err(format!("found {found} targets, expected {}", repo.listed));
+    }
+    match (get("cold_seconds"), get("warm_seconds")) {
+        (Some(c), Some(w)) => Ok((c, w)),
+        _ => Err(format!("unreadable output: {text}")),
+    }
+}
+
 fn bench_bins(t: &mut Table) {
     let bits = if quick() { 8 } else { 14 };
     let bins = 1usize << bits;
@@ -444,23 +556,31 @@ fn bench_bins(t: &mut Table) {
     ));
     let repo = build_bin_repo(t, bits, n_targets);
     let mb = repo.bin_bytes as f64 / 1e6;
-
-    let mut rust = Vec::new();
-    let mut run = |label: &str, parent: Option<&Path>| {
+    let shm = Path::new("/dev/shm");
+    let places: Vec<(&str, Option<&Path>)> = if shm.is_dir() {
+        vec![("disk", None), ("tmpfs", Some(shm))]
+    } else {
+        vec![("disk", None)]
+    };
+    let client_dir = |parent: Option<&Path>| {
         let mut b = tempfile::Builder::new();
         b.prefix("trust-bench-client-");
-        let dir = match parent {
+        match parent {
             Some(p) => b.tempdir_in(p),
             None => b.tempdir(),
         }
-        .unwrap();
+        .unwrap()
+    };
+
+    for &(place, parent) in &places {
+        let dir = client_dir(parent);
         Updater::<FileFetcher>::bootstrap(dir.path(), &repo.root, tuf_time::now_unix()).unwrap();
         let (cold, found) = load_all_bins(&repo, dir.path());
         assert_eq!(found, repo.listed, "every listed target is found");
         let (warm, found) = load_all_bins(&repo, dir.path());
         assert_eq!(found, repo.listed);
         t.add(
-            format!("shared-trust Updater, cold{label}"),
+            format!("shared-trust Updater, cold [{place}]"),
             format!("{cold:.2}"),
             "s",
             format!(
@@ -470,97 +590,51 @@ fn bench_bins(t: &mut Table) {
             ),
         );
         t.add(
-            format!("shared-trust Updater, warm (local cache){label}"),
+            format!("shared-trust Updater, warm (local cache) [{place}]"),
             format!("{warm:.2}"),
             "s",
             format!("{:.0} bins/s", bins as f64 / warm),
         );
-        rust.push((label.to_string(), cold, warm));
-    };
-    run(" [disk]", None);
-    let shm = Path::new("/dev/shm");
-    if shm.is_dir() {
-        run(" [tmpfs]", Some(shm));
-    }
 
-    match std::env::var_os("BENCH_PYTHON") {
-        Some(py) if !py.is_empty() => {
-            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/python_tuf_bins.py");
-            let out = Command::new(&py).arg(&script).arg(&repo.path).output();
-            match out {
-                Ok(o) if o.status.success() => {
-                    let text = String::from_utf8_lossy(&o.stdout);
-                    let get = |k: &str| -> Option<f64> {
-                        text.lines()
-                            .find_map(|l| l.strip_prefix(&format!("{k}=")))
-                            .and_then(|v| v.trim().parse().ok())
-                    };
-                    let found = get("targets_found").unwrap_or(-1.0) as i64;
-                    if found != repo.listed as i64 {
-                        t.add(
-                            "python-tuf: WRONG RESULT",
-                            found.to_string(),
-                            "found",
-                            format!("expected {}", repo.listed),
-                        );
-                    }
-                    let (Some(cold), Some(warm)) = (get("cold_seconds"), get("warm_seconds"))
-                    else {
-                        t.add(
-                            "python-tuf",
-                            "?".into(),
-                            "",
-                            format!("unreadable output: {text}"),
-                        );
-                        return;
-                    };
-                    let (rc, rw) = (rust[0].1, rust[0].2);
-                    t.add(
-                        "python-tuf 7 ngclient, cold [disk]",
-                        format!("{cold:.2}"),
-                        "s",
-                        format!(
-                            "{:.0} bins/s; shared-trust {:.1}x faster",
-                            bins as f64 / cold,
-                            cold / rc
-                        ),
-                    );
-                    t.add(
-                        "python-tuf 7 ngclient, warm (local cache) [disk]",
-                        format!("{warm:.2}"),
-                        "s",
-                        format!(
-                            "{:.0} bins/s; shared-trust {:.1}x faster",
-                            bins as f64 / warm,
-                            warm / rw
-                        ),
-                    );
-                }
-                Ok(o) => t.add(
-                    "python-tuf",
-                    "failed".into(),
+        let py = match std::env::var_os("BENCH_PYTHON") {
+            Some(py) if !py.is_empty() => py,
+            _ => {
+                t.add(
+                    format!("python-tuf 7 ngclient [{place}]"),
+                    "skipped".into(),
                     "",
-                    String::from_utf8_lossy(&o.stderr)
-                        .lines()
-                        .last()
-                        .unwrap_or("")
-                        .to_string(),
-                ),
-                Err(e) => t.add(
-                    "python-tuf",
-                    "failed".into(),
-                    "",
-                    format!("{}: {e}", Path::new(&py).display()),
-                ),
+                    "set BENCH_PYTHON to a python with tuf==7.0.1",
+                );
+                continue;
             }
+        };
+        let py_dir = client_dir(parent);
+        match run_python(&py, &repo, Some(py_dir.path())) {
+            Ok((pc, pw)) => {
+                t.add(
+                    format!("python-tuf 7 ngclient, cold [{place}]"),
+                    format!("{pc:.2}"),
+                    "s",
+                    format!("{:.0} bins/s; {}", bins as f64 / pc, ratio_note(pc, cold)),
+                );
+                t.add(
+                    format!("python-tuf 7 ngclient, warm (local cache) [{place}]"),
+                    format!("{pw:.2}"),
+                    "s",
+                    format!("{:.0} bins/s; {}", bins as f64 / pw, ratio_note(pw, warm)),
+                );
+            }
+            Err(e) => t.add(format!("python-tuf [{place}]"), "failed".into(), "", e),
         }
-        _ => t.add(
-            "python-tuf 7 ngclient",
-            "skipped".into(),
-            "",
-            "set BENCH_PYTHON to a python with tuf==7.0.1",
-        ),
     }
+}
+
+/// The 1-minute load average, if the system says.
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
 }
 
 fn main() {
@@ -570,10 +644,13 @@ fn main() {
         "shared-trust benchmark, {cores} cores{}",
         if quick() { ", QUICK" } else { "" }
     );
+    let load_before = loadavg();
     let mut t = Table { rows: Vec::new() };
     bench_ed25519(&mut t);
     bench_canonical(&mut t);
     bench_bins(&mut t);
     println!("\nshared-trust benchmark ({cores} cores; figures are single-threaded unless noted)");
+    // Other processes skew every figure: say how busy the machine was.
+    println!("load average before: {load_before}, after: {}", loadavg());
     t.print();
 }
