@@ -166,6 +166,9 @@ fn percent_decode(s: &str) -> Option<Vec<u8>> {
     while i < b.len() {
         if b[i] == b'%' {
             let h = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+            if !h.bytes().all(|c| c.is_ascii_hexdigit()) {
+                return None;
+            }
             out.push(u8::from_str_radix(h, 16).ok()?);
             i += 3;
         } else {

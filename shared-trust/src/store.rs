@@ -35,6 +35,14 @@ fn err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
 /// Writes `data` to `path` atomically: a temporary file beside it, synced,
 /// then renamed over `path`.
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<(), StoreError> {
+    write_atomic_with(path, data, true)
+}
+
+/// Like [`write_atomic`], syncing the data to disk before the rename only
+/// when `sync` is set. Without it a crash may leave an empty or old file,
+/// never a torn one; use it only for files that are re-verified on every
+/// load and cost nothing but a download when lost (cached delegated roles).
+pub fn write_atomic_with(path: &Path, data: &[u8], sync: bool) -> Result<(), StoreError> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -47,7 +55,9 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<(), StoreError> {
     let result = (|| {
         let mut f = File::create(&tmp).map_err(err(&tmp))?;
         f.write_all(data).map_err(err(&tmp))?;
-        f.sync_all().map_err(err(&tmp))?;
+        if sync {
+            f.sync_all().map_err(err(&tmp))?;
+        }
         fs::rename(&tmp, path).map_err(err(path))
     })();
     if result.is_err() {

@@ -190,7 +190,11 @@ impl<F: Fetcher> Updater<F> {
 
     fn persist(&self, role: &str, bytes: &[u8]) -> Result<(), Error> {
         let name = format!("{}.json", store::encode_role_name(role));
-        store::write_atomic(&self.dir.join(name), bytes)?;
+        // Top-level roles are the rollback reference and are synced;
+        // delegated roles are re-verified on load and only cost a download
+        // if a crash loses them.
+        let sync = crate::metadata::TOP_LEVEL_ROLES.contains(&role);
+        store::write_atomic_with(&self.dir.join(name), bytes, sync)?;
         Ok(())
     }
 
@@ -295,6 +299,19 @@ impl<F: Fetcher> Updater<F> {
         let bytes = self.fetch("snapshot", &name, limit)?;
         self.trusted.update_snapshot(&bytes, false)?;
         self.persist("snapshot", &bytes)
+    }
+
+    /// Loads the targets role `role` as delegated by `delegator` (from local
+    /// storage if it still verifies, else from the repository), refreshing
+    /// first if needed; for walking every role, e.g. all hashed bins.
+    pub fn load_role(
+        &mut self,
+        role: &str,
+        delegator: &str,
+    ) -> Result<&crate::trusted::Verified<crate::metadata::Targets>, Error> {
+        self.refresh()?;
+        self.load_targets(role, delegator)?;
+        Ok(self.trusted.targets(role).expect("just loaded"))
     }
 
     fn load_targets(&mut self, role: &str, delegator: &str) -> Result<(), Error> {
