@@ -337,3 +337,31 @@ fn role_reached_through_two_delegators_is_verified_for_each() {
         &["C"]
     );
 }
+
+#[test]
+fn load_role_walks_every_succinct_bin() {
+    let mut sim = Sim::new(false);
+    sim.repo
+        .delegate_succinct("targets", 3, "bins", 1, vec![signer(40)])
+        .unwrap();
+    let ps = paths_in_distinct_bins(2);
+    let (p, _) = &ps[0];
+    let bin = {
+        let first = Sha256::digest(p.as_bytes())[0];
+        format!("bins-{:x}", first >> 5)
+    };
+    sim.add_target(&bin, p, b"p");
+    sim.publish();
+    let client = sim.client();
+    let mut up = client.updater(&sim.server, NOW);
+    let mut listed = 0;
+    for i in 0..8 {
+        let role = format!("bins-{i:x}");
+        listed += up.load_role(&role, "targets").unwrap().targets.len();
+    }
+    assert_eq!(listed, 1);
+    assert!(client.dir.join(format!("{bin}.json")).exists());
+    // A name the delegator does not delegate to is refused.
+    let err = up.load_role("bins-8", "targets").unwrap_err();
+    assert!(err.to_string().contains("bins-8"), "{err}");
+}
