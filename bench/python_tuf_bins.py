@@ -5,9 +5,9 @@ The reference figure for the shared-trust benchmark (shared-trust/benches/trust.
 which builds the repository and runs this script when BENCH_PYTHON names a
 Python with python-tuf installed:
 
-    python3 -m venv /work/bench-venv
-    /work/bench-venv/bin/pip install tuf==7.0.1 'securesystemslib[crypto]'
-    /work/bench-venv/bin/python bench/python_tuf_bins.py REPO_DIR [--http] [--metadata-dir DIR]
+    python3 -m venv .venv
+    .venv/bin/pip install -r tests/python/requirements.txt
+    $PWD/.venv/bin/python bench/python_tuf_bins.py REPO_DIR [--http] [--metadata-dir DIR]
 
 REPO_DIR is a published repository (REPO_DIR/metadata/1.root.json, ...) whose
 top-level targets delegates to succinct hashed bins. The script picks one

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo bench -p shared-trust --bench trust
-//! BENCH_PYTHON=/work/bench-venv/bin/python cargo bench -p shared-trust --bench trust
+//! BENCH_PYTHON=$PWD/.venv/bin/python cargo bench -p shared-trust --bench trust
 //! ```
 //!
 //! 1. ed25519 signatures verified per second: one by one (`Key::verify`,
