@@ -507,6 +507,16 @@ impl Targets {
 }
 
 impl Delegations {
+    /// Delegations with no keys and an empty (ordered) list of roles.
+    pub fn with_no_roles() -> Self {
+        Delegations {
+            keys: BTreeMap::new(),
+            roles: Some(Vec::new()),
+            succinct_roles: None,
+            unknown_fields: BTreeMap::new(),
+        }
+    }
+
     fn validate(&self, role: &str) -> Result<(), MetadataError> {
         match (&self.roles, &self.succinct_roles) {
             (Some(roles), None) => {

@@ -465,12 +465,9 @@ impl Repository {
         let name = role.name.clone();
         let expires = self.now + self.lifetimes.targets;
         let parent = self.targets_mut(delegator)?;
-        let d = parent.delegations.get_or_insert_with(|| Delegations {
-            keys: BTreeMap::new(),
-            roles: Some(Vec::new()),
-            succinct_roles: None,
-            unknown_fields: BTreeMap::new(),
-        });
+        let d = parent
+            .delegations
+            .get_or_insert_with(Delegations::with_no_roles);
         let roles = d.roles.as_mut().ok_or_else(|| {
             RepoError::Usage(format!("{delegator} already uses succinct delegation"))
         })?;

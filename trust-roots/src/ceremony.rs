@@ -774,12 +774,9 @@ pub fn stage_targets(dir: &Path, changes: &TargetsChanges, now: i64) -> Result<u
     })?;
     let mut targets = parse::<Targets>("targets", &path, &bytes)?.signed;
     if let Some(role) = &changes.role {
-        let d = targets.delegations.get_or_insert_with(|| Delegations {
-            keys: BTreeMap::new(),
-            roles: Some(Vec::new()),
-            succinct_roles: None,
-            unknown_fields: BTreeMap::new(),
-        });
+        let d = targets
+            .delegations
+            .get_or_insert_with(Delegations::with_no_roles);
         let roles = d.roles.as_mut().ok_or_else(|| {
             CeremonyError::Usage("top-level targets uses succinct delegation".into())
         })?;
