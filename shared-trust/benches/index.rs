@@ -42,63 +42,9 @@ const UPDATES: usize = 1_000;
 const DEPS: usize = 300;
 const PUBLISH_BUDGET: usize = 64 * 1024;
 
-struct Row {
-    what: String,
-    value: String,
-    unit: &'static str,
-    note: String,
-}
-
-#[derive(Default)]
-struct Table {
-    rows: Vec<Row>,
-}
-
-impl Table {
-    fn add(
-        &mut self,
-        what: impl Into<String>,
-        value: String,
-        unit: &'static str,
-        note: impl Into<String>,
-    ) {
-        let row = Row {
-            what: what.into(),
-            value,
-            unit,
-            note: note.into(),
-        };
-        eprintln!(
-            "  {:<46} {:>12} {:<8} {}",
-            row.what, row.value, row.unit, row.note
-        );
-        self.rows.push(row);
-    }
-
-    fn section(&mut self, title: &str) {
-        eprintln!("{title}");
-        self.rows.push(Row {
-            what: title.to_string(),
-            value: String::new(),
-            unit: "",
-            note: String::new(),
-        });
-    }
-
-    fn print(&self) {
-        let figures = || self.rows.iter().filter(|r| !r.value.is_empty());
-        let w = figures().map(|r| r.what.chars().count()).max().unwrap_or(0);
-        let v = figures().map(|r| r.value.len()).max().unwrap_or(0);
-        println!();
-        for r in &self.rows {
-            if r.value.is_empty() {
-                println!("{}", r.what);
-            } else {
-                println!("  {:<w$}  {:>v$} {:<8} {}", r.what, r.value, r.unit, r.note);
-            }
-        }
-    }
-}
+#[path = "common/table.rs"]
+mod table;
+use table::Table;
 
 /// Deterministic PRNG (xorshift64*).
 struct Rng(u64);

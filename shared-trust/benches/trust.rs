@@ -43,64 +43,9 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-struct Row {
-    what: String,
-    value: String,
-    unit: &'static str,
-    note: String,
-}
-
-struct Table {
-    rows: Vec<Row>,
-}
-
-impl Table {
-    fn add(
-        &mut self,
-        what: impl Into<String>,
-        value: String,
-        unit: &'static str,
-        note: impl Into<String>,
-    ) {
-        let row = Row {
-            what: what.into(),
-            value,
-            unit,
-            note: note.into(),
-        };
-        // Progress as we go: the whole run takes minutes.
-        eprintln!(
-            "  {:<58} {:>12} {:<8} {}",
-            row.what, row.value, row.unit, row.note
-        );
-        self.rows.push(row);
-    }
-
-    fn section(&mut self, title: &str) {
-        eprintln!("{title}");
-        self.rows.push(Row {
-            what: title.to_string(),
-            value: String::new(),
-            unit: "",
-            note: String::new(),
-        });
-    }
-
-    fn print(&self) {
-        // Section titles (rows without a value) do not set the widths.
-        let figures = || self.rows.iter().filter(|r| !r.value.is_empty());
-        let w = figures().map(|r| r.what.chars().count()).max().unwrap_or(0);
-        let v = figures().map(|r| r.value.len()).max().unwrap_or(0);
-        println!();
-        for r in &self.rows {
-            if r.value.is_empty() {
-                println!("{}", r.what);
-            } else {
-                println!("  {:<w$}  {:>v$} {:<8} {}", r.what, r.value, r.unit, r.note);
-            }
-        }
-    }
-}
+#[path = "common/table.rs"]
+mod table;
+use table::Table;
 
 fn quick() -> bool {
     std::env::var_os("BENCH_QUICK").is_some_and(|v| !v.is_empty() && v != "0")
@@ -645,7 +590,7 @@ fn main() {
         if quick() { ", QUICK" } else { "" }
     );
     let load_before = loadavg();
-    let mut t = Table { rows: Vec::new() };
+    let mut t = Table::default();
     bench_ed25519(&mut t);
     bench_canonical(&mut t);
     bench_bins(&mut t);
