@@ -25,13 +25,13 @@
 //! signed and what is missing, and [`Repository::install_root`] accepts the
 //! result only when both thresholds are met.
 
-use crate::crypto::{self, HashAlgorithm, Key, KeyError, Signer};
+use crate::crypto::{self, Key, KeyError, Signer};
 use crate::metadata::{
     DelegatedRole, Delegations, MetaFile, Metadata, MetadataError, Role, RoleKeys, Root, Signature,
     SignatureReport, Snapshot, SuccinctRoles, TargetFile, Targets, Timestamp, SPEC_VERSION,
     TOP_LEVEL_ROLES,
 };
-use crate::store::{self, encode_role_name, StoreError};
+use crate::store::{self, StoreError};
 use crate::time;
 use crate::trusted::{verify_role, TrustError};
 use serde_json::Value;
@@ -250,23 +250,15 @@ impl Repository {
         let consistent = root.consistent_snapshot();
         let ts_bytes = read("timestamp.json")?;
         let timestamp = Metadata::<Timestamp>::from_bytes("timestamp", &ts_bytes)?.signed;
-        let snap_name = if consistent {
-            format!("{}.snapshot.json", timestamp.snapshot_meta().version)
-        } else {
-            "snapshot.json".to_string()
-        };
+        let snap_name =
+            store::metadata_file_name("snapshot", timestamp.snapshot_meta().version, consistent);
         let snap_bytes = read(&snap_name)?;
         let snapshot = Metadata::<Snapshot>::from_bytes("snapshot", &snap_bytes)?.signed;
         let mut published = BTreeMap::new();
         let mut targets = BTreeMap::new();
         for (file, meta) in &snapshot.meta {
             let role = file.strip_suffix(".json").unwrap_or(file);
-            let name = if consistent {
-                format!("{}.{}.json", meta.version, encode_role_name(role))
-            } else {
-                format!("{}.json", encode_role_name(role))
-            };
-            let bytes = read(&name)?;
+            let bytes = read(&store::metadata_file_name(role, meta.version, consistent))?;
             targets.insert(
                 role.to_string(),
                 Metadata::<Targets>::from_bytes(role, &bytes)?.signed,
@@ -633,11 +625,7 @@ impl Repository {
             let bytes = md.to_bytes();
             let meta = self.meta_for(&bytes, md.signed.version);
             self.snapshot.meta.insert(format!("{role}.json"), meta);
-            let name = if consistent {
-                format!("{}.{}.json", md.signed.version, encode_role_name(role))
-            } else {
-                format!("{}.json", encode_role_name(role))
-            };
+            let name = store::metadata_file_name(role, md.signed.version, consistent);
             out.insert(name, bytes.clone());
             self.published.insert(role.clone(), bytes);
             self.dirty.remove(role);
@@ -654,11 +642,7 @@ impl Repository {
             let bytes = md.to_bytes();
             let meta = self.meta_for(&bytes, md.signed.version);
             self.timestamp.meta.insert("snapshot.json".into(), meta);
-            let name = if consistent {
-                format!("{}.snapshot.json", md.signed.version)
-            } else {
-                "snapshot.json".into()
-            };
+            let name = store::metadata_file_name("snapshot", md.signed.version, consistent);
             out.insert(name, bytes.clone());
             self.published.insert("snapshot".into(), bytes);
         }
@@ -740,11 +724,7 @@ impl Repository {
         }
         let version = md.signed.version;
         // Roles newly delegated here start empty until their own signers publish them.
-        let name = if self.root.consistent_snapshot() {
-            format!("{version}.targets.json")
-        } else {
-            "targets.json".to_string()
-        };
+        let name = store::metadata_file_name("targets", version, self.root.consistent_snapshot());
         let meta = self.meta_for(bytes, version);
         self.snapshot.meta.insert("targets.json".into(), meta);
         self.targets.insert("targets".into(), md.signed);
@@ -775,25 +755,17 @@ impl Repository {
         // reads mid-publish sees the old timestamp, or a complete new one.
         let consistent = self.root.consistent_snapshot();
         for (path, content) in &self.target_content {
-            let rel: Vec<String> = if consistent {
-                let (dir_part, name) = match path.rsplit_once('/') {
-                    Some((d, n)) => (format!("{d}/"), n.to_string()),
-                    None => (String::new(), path.clone()),
-                };
-                [HashAlgorithm::Sha256]
-                    .iter()
-                    .map(|a| format!("{dir_part}{}.{name}", a.hex_digest(content)))
-                    .collect()
+            // Targets list only a sha256 hash (see `add_target`).
+            let rel = if consistent {
+                store::hash_prefixed_target_path(path, &crypto::sha256_hex(content))
             } else {
-                vec![path.clone()]
+                path.clone()
             };
-            for r in rel {
-                let p = targets_dir.join(&r);
-                if let Some(parent) = p.parent() {
-                    mkdir(parent)?;
-                }
-                store::write_atomic(&p, content)?;
+            let p = targets_dir.join(rel);
+            if let Some(parent) = p.parent() {
+                mkdir(parent)?;
             }
+            store::write_atomic(&p, content)?;
         }
         let mut timestamp = None;
         for (name, bytes) in files {

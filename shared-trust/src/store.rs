@@ -133,6 +133,27 @@ pub fn encode_role_name(name: &str) -> String {
     out
 }
 
+/// The file name role metadata is published under: `VERSION.ROLE.json`
+/// with consistent snapshots, `ROLE.json` without; the role name is
+/// percent-encoded ([`encode_role_name`]), as in its URL.
+pub fn metadata_file_name(role: &str, version: u64, consistent_snapshot: bool) -> String {
+    let role = encode_role_name(role);
+    if consistent_snapshot {
+        format!("{version}.{role}.json")
+    } else {
+        format!("{role}.json")
+    }
+}
+
+/// A target path with its basename prefixed by one of its hashes, as
+/// consistent snapshots publish targets: `DIR/HASH.NAME` (or `HASH.NAME`).
+pub fn hash_prefixed_target_path(target_path: &str, hash: &str) -> String {
+    match target_path.rsplit_once('/') {
+        Some((dir, name)) => format!("{dir}/{hash}.{name}"),
+        None => format!("{hash}.{target_path}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,6 +175,14 @@ mod tests {
         assert!(StoreLock::try_acquire(d.path()).unwrap().is_none());
         drop(held);
         assert!(StoreLock::try_acquire(d.path()).unwrap().is_some());
+    }
+
+    #[test]
+    fn published_names() {
+        assert_eq!(metadata_file_name("a b", 3, true), "3.a%20b.json");
+        assert_eq!(metadata_file_name("snapshot", 3, false), "snapshot.json");
+        assert_eq!(hash_prefixed_target_path("d/e/f.txt", "ab"), "d/e/ab.f.txt");
+        assert_eq!(hash_prefixed_target_path("f.txt", "ab"), "ab.f.txt");
     }
 
     #[test]

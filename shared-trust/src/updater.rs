@@ -151,11 +151,7 @@ impl<F: Fetcher> Updater<F> {
         now: i64,
     ) -> Result<Self, Error> {
         let lock = StoreLock::acquire(metadata_dir)?;
-        let root_path = metadata_dir.join("root.json");
-        let root = store::read_optional(&root_path)?.ok_or_else(|| Error::NoTrustedRoot {
-            path: root_path.clone(),
-        })?;
-        let trusted = TrustedMetadataSet::new(&root, now)?;
+        let trusted = TrustedMetadataSet::new(&trusted_root(metadata_dir)?, now)?;
         Ok(Updater {
             dir: metadata_dir.to_path_buf(),
             metadata_url: with_slash(metadata_url),
@@ -211,11 +207,7 @@ impl<F: Fetcher> Updater<F> {
         if self.trusted.timestamp().is_some() {
             // A previous refresh failed part-way: start again from the
             // trusted root on disk (re-verified), as a new updater would.
-            let root = store::read_optional(&self.dir.join("root.json"))?.ok_or_else(|| {
-                Error::NoTrustedRoot {
-                    path: self.dir.join("root.json"),
-                }
-            })?;
+            let root = trusted_root(&self.dir)?;
             self.trusted = TrustedMetadataSet::new(&root, self.trusted.reference_time())?;
         }
         self.load_root()?;
@@ -291,11 +283,11 @@ impl<F: Fetcher> Updater<F> {
             .ok_or_else(|| Error::Misuse("snapshot before timestamp".into()))?;
         let pin = ts.snapshot_meta();
         let limit = pin.length.unwrap_or(self.config.snapshot_max_length);
-        let name = if self.trusted.root().consistent_snapshot() {
-            format!("{}.snapshot.json", pin.version)
-        } else {
-            "snapshot.json".to_string()
-        };
+        let name = store::metadata_file_name(
+            "snapshot",
+            pin.version,
+            self.trusted.root().consistent_snapshot(),
+        );
         let bytes = self.fetch("snapshot", &name, limit)?;
         self.trusted.update_snapshot(&bytes, false)?;
         self.persist("snapshot", &bytes)
@@ -340,12 +332,11 @@ impl<F: Fetcher> Updater<F> {
                     snapshot_version: snap.version,
                 })?;
         let limit = meta.length.unwrap_or(self.config.targets_max_length);
-        let encoded = store::encode_role_name(role);
-        let name = if self.trusted.root().consistent_snapshot() {
-            format!("{}.{encoded}.json", meta.version)
-        } else {
-            format!("{encoded}.json")
-        };
+        let name = store::metadata_file_name(
+            role,
+            meta.version,
+            self.trusted.root().consistent_snapshot(),
+        );
         let bytes = self.fetch(role, &name, limit)?;
         self.trusted
             .update_delegated_targets(&bytes, role, delegator, false)?;
@@ -406,10 +397,7 @@ impl<F: Fetcher> Updater<F> {
                     .next()
                     .map(String::as_str)
                     .unwrap_or("");
-                match target_path.rsplit_once('/') {
-                    Some((dir, name)) => format!("{dir}/{hash}.{name}"),
-                    None => format!("{hash}.{target_path}"),
-                }
+                store::hash_prefixed_target_path(target_path, hash)
             } else {
                 target_path.to_string()
             };
@@ -468,6 +456,12 @@ impl<F: Fetcher> Updater<F> {
             Err(_) => false,
         }
     }
+}
+
+// The bytes of the trusted root in a state directory (not yet verified).
+fn trusted_root(dir: &Path) -> Result<Vec<u8>, Error> {
+    let path = dir.join("root.json");
+    store::read_optional(&path)?.ok_or(Error::NoTrustedRoot { path })
 }
 
 /// Writes `root_bytes` as the trusted root of a new metadata directory,

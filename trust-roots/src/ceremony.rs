@@ -593,12 +593,9 @@ pub fn publish(
             let Some(content) = read_opt(&staged_dir(dir).join("content").join(sha))? else {
                 continue;
             };
-            let (parent, name) = match tpath.rsplit_once('/') {
-                Some((d, n)) => (dir.join("targets").join(d), n),
-                None => (dir.join("targets"), tpath.as_str()),
-            };
             for hash in info.hashes.values() {
-                content_writes.push((parent.join(format!("{hash}.{name}")), content.clone()));
+                let rel = store::hash_prefixed_target_path(tpath, hash);
+                content_writes.push((dir.join("targets").join(rel), content.clone()));
             }
             files.push(format!("targets/{tpath}"));
         }
