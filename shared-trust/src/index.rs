@@ -411,6 +411,11 @@ impl Tree {
         }
     }
 
+    /// Every (path, file hash) entry, bucket by bucket.
+    pub fn entries(&self) -> impl Iterator<Item = (&String, &Hash)> {
+        self.buckets.values().flatten()
+    }
+
     /// The file hash of `path`, if present.
     pub fn get(&self, path: &str) -> Option<&Hash> {
         let b = bucket_index(&sha256(path.as_bytes()), self.depth);

@@ -111,11 +111,18 @@ pub fn crates_repository_root<F: Fetcher>(
 /// by the crates root the root repository published, so a re-keyed crates
 /// repository (a new root published by the root repository) starts fresh.
 pub fn crates_state_dir(pin: &Pin, cargo_home: &Path, crates_root: &[u8]) -> PathBuf {
+    crates_state_dir_for_hash(pin, cargo_home, &sha256_hex(crates_root))
+}
+
+/// [`crates_state_dir`] from the SHA-256 (hex) of the crates root, as the
+/// root repository's target entry lists it (for offline use).
+pub fn crates_state_dir_for_hash(pin: &Pin, cargo_home: &Path, sha256: &str) -> PathBuf {
+    let short = sha256.get(..16).unwrap_or(sha256);
     cargo_home.join("tuf").join("state").join(format!(
         "{}-{}-crates-{}",
         pin.name,
         pin.fingerprint(),
-        &sha256_hex(crates_root)[..16]
+        short
     ))
 }
 
