@@ -1,0 +1,300 @@
+//! Mirror-operator mode: verify an entire index directory and every
+//! `.crate` file of a mirror against the registry's signed index, before
+//! the sync is published.
+//!
+//! The metadata is read from the directory's own `tuf/` (a mirror syncs it
+//! with the index) and chained to the pinned root exactly as a client does.
+//! Every crate file is hashed in canonical form (on all cores), the tree is
+//! rebuilt and its root compared with the signed one. When they differ,
+//! the signed entries are read from the directory's tree objects (each
+//! checked against its name) and every differing, missing or extra crate
+//! file is named.
+
+use crate::binding::IndexCommitment;
+use crate::sign;
+use crate::transport::IndexAccess;
+use crate::verify::{self, Failure, Options, RegistryReport, RegistrySpec, RunError};
+use serde::Serialize;
+use shared_trust::crypto::sha256_hex;
+use shared_trust::index::{self, Hash, Tree};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use trust_roots::pins::PinSet;
+
+/// What a mirror verification found.
+#[derive(Debug, Default, Serialize)]
+pub struct MirrorReport {
+    /// The metadata part (registry, pin, snapshot, commitment, failures).
+    #[serde(flatten)]
+    pub registry: RegistryReport,
+    /// Crate files hashed.
+    pub files: usize,
+    /// Files skipped as not at index paths.
+    pub ignored: usize,
+    /// `.crate` files checked.
+    pub crates: usize,
+}
+
+fn failure(kind: &'static str, file: Option<&str>, message: String) -> Failure {
+    let mut f = Failure {
+        kind,
+        krate: None,
+        version: None,
+        file: file.map(str::to_string),
+        expected: None,
+        found: None,
+        message,
+    };
+    if let Some(path) = file {
+        f.krate = path.rsplit('/').next().map(str::to_string);
+    }
+    f
+}
+
+/// Splits `NAME-VERSION.crate` given the versions a crate file lists.
+fn crate_of(file_name: &str) -> Option<(String, String)> {
+    let stem = file_name.strip_suffix(".crate")?;
+    // The version starts after the last '-' followed by a digit that
+    // leaves a valid name before it; names cannot start with a digit.
+    let bytes = stem.as_bytes();
+    (1..stem.len())
+        .rev()
+        .filter(|&i| bytes[i - 1] == b'-' && bytes[i].is_ascii_digit())
+        .map(|i| (stem[..i - 1].to_string(), stem[i..].to_string()))
+        .find(|(n, v)| !n.is_empty() && v.split('.').count() >= 3)
+}
+
+fn walk_crates(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        let ft = e.file_type()?;
+        if ft.is_dir() {
+            walk_crates(&e.path(), out)?;
+        } else if ft.is_file() && e.file_name().to_string_lossy().ends_with(".crate") {
+            out.push(e.path());
+        }
+    }
+    Ok(())
+}
+
+/// Verifies the index directory `dir` (and the `.crate` files under
+/// `crate_dirs`) for the registry at `registry_urls`.
+pub fn verify_mirror(
+    dir: &Path,
+    registry_urls: Vec<String>,
+    crate_dirs: &[PathBuf],
+    pins: &PinSet,
+    opts: &Options,
+    threads: usize,
+    progress: &dyn Fn(&str),
+) -> Result<MirrorReport, RunError> {
+    let name = registry_urls.first().cloned().unwrap_or_default();
+    let spec = RegistrySpec {
+        name: name.clone(),
+        registry_urls,
+        mirror: Some(dir.display().to_string()),
+        access: IndexAccess::Dir(dir.to_path_buf()),
+        cargo_cache_host: None,
+    };
+    // Metadata, chained to the pin (no packages: only steps 1 to 3).
+    let registry = verify::verify_registry(&spec, &[], pins, opts, progress)?;
+    let mut report = MirrorReport {
+        registry,
+        ..Default::default()
+    };
+    let Some(commitment) = report.registry.commitment.clone() else {
+        return Ok(report);
+    };
+    if !report.registry.failures.is_empty() {
+        return Ok(report);
+    }
+    let state_err = |e: sign::SignError| RunError::State {
+        registry: name.clone(),
+        source: Box::new(e),
+    };
+    progress("hashing every crate file");
+    let scan = sign::scan_index(dir).map_err(state_err)?;
+    report.ignored = scan.ignored.len();
+    report.files = scan.files.len();
+    let hashed = match sign::hash_files(&scan.files, threads) {
+        Ok(h) => h,
+        Err(sign::SignError::Index(e)) => {
+            report
+                .registry
+                .failures
+                .push(failure("index-file", None, e.to_string()));
+            return Ok(report);
+        }
+        Err(e) => return Err(state_err(e)),
+    };
+    let computed: BTreeMap<String, Hash> = hashed.into_iter().collect();
+    let (tree, _) = Tree::build(commitment.depth, computed.clone()).map_err(|e| {
+        RunError::State {
+            registry: name.clone(),
+            source: Box::new(e),
+        }
+    })?;
+    if Some(tree.root()) != commitment.root_hash() {
+        name_differences(dir, &commitment, &computed, &mut report);
+    }
+    // .crate files.
+    let mut crates = Vec::new();
+    for d in crate_dirs {
+        walk_crates(d, &mut crates).map_err(|e| RunError::State {
+            registry: name.clone(),
+            source: Box::new(shared_trust::store::StoreError {
+                path: d.clone(),
+                source: e,
+            }),
+        })?;
+    }
+    progress("checking .crate files");
+    let mut lines_cache: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for path in crates {
+        report.crates += 1;
+        let shown = path.display().to_string();
+        let file_name = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let Some((krate, version)) = crate_of(&file_name) else {
+            report.registry.failures.push(failure(
+                "crate-file",
+                Some(&shown),
+                format!("{shown}: not named NAME-VERSION.crate"),
+            ));
+            continue;
+        };
+        let ipath = index::index_path(&krate);
+        let versions = lines_cache.entry(ipath.clone()).or_insert_with(|| {
+            std::fs::read(dir.join(&ipath))
+                .ok()
+                .and_then(|b| index::canonical_crate_file(&ipath, &b).ok())
+                .map(|c| {
+                    c.split(|&b| b == b'\n')
+                        .filter_map(|l| serde_json::from_slice::<serde_json::Value>(l).ok())
+                        .filter_map(|v| {
+                            Some((
+                                v.get("vers")?.as_str()?.to_string(),
+                                v.get("cksum")?.as_str()?.to_string(),
+                            ))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        });
+        let mut f = |kind, message: String, expected: Option<&str>, found: Option<&str>| {
+            report.registry.failures.push(Failure {
+                kind,
+                krate: Some(krate.clone()),
+                version: Some(version.clone()),
+                file: Some(shown.clone()),
+                expected: expected.map(str::to_string),
+                found: found.map(str::to_string),
+                message,
+            })
+        };
+        let Some(cksum) = versions.get(&version) else {
+            f(
+                "crate-file",
+                format!("{krate} {version}: {shown} is not a version the signed index lists"),
+                None,
+                None,
+            );
+            continue;
+        };
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) => {
+                f("crate-file", format!("{shown}: {e}"), None, None);
+                continue;
+            }
+        };
+        let found = sha256_hex(&bytes);
+        if !found.eq_ignore_ascii_case(cksum) {
+            f(
+                "crate-file",
+                format!(
+                    "{krate} {version}: {shown} hashes to {found}, the signed cksum is {cksum}"
+                ),
+                Some(cksum),
+                Some(&found),
+            );
+        }
+    }
+    Ok(report)
+}
+
+fn name_differences(
+    dir: &Path,
+    commitment: &IndexCommitment,
+    computed: &BTreeMap<String, Hash>,
+    report: &mut MirrorReport,
+) {
+    let tree_dir = dir.join(crate::binding::TREE_DIR);
+    let signed = match sign::load_tree(&tree_dir, commitment) {
+        Ok(t) => t,
+        Err(e) => {
+            report.registry.failures.push(failure(
+                "index-file",
+                None,
+                format!(
+                    "the index does not match the signed commitment (generation {}), and its tree objects cannot name the difference: {e}",
+                    commitment.generation
+                ),
+            ));
+            return;
+        }
+    };
+    for (path, h) in signed.entries() {
+        match computed.get(path) {
+            None => report.registry.failures.push(failure(
+                "index-file",
+                Some(path),
+                format!("{path}: missing from the mirror, but in the signed index"),
+            )),
+            Some(c) if c != h => {
+                let mut f = failure(
+                    "index-file",
+                    Some(path),
+                    format!("{path}: content differs from the signed index"),
+                );
+                f.expected = Some(index::hex_hash(h));
+                f.found = Some(index::hex_hash(c));
+                report.registry.failures.push(f);
+            }
+            Some(_) => {}
+        }
+    }
+    for path in computed.keys() {
+        if signed.get(path).is_none() {
+            report.registry.failures.push(failure(
+                "index-file",
+                Some(path),
+                format!("{path}: on the mirror, but not in the signed index"),
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::crate_of;
+
+    #[test]
+    fn crate_file_names() {
+        let c = |s: &str| crate_of(s).map(|(a, b)| format!("{a} {b}"));
+        assert_eq!(c("serde-1.0.102.crate").as_deref(), Some("serde 1.0.102"));
+        assert_eq!(c("cfg-if-0.1.10.crate").as_deref(), Some("cfg-if 0.1.10"));
+        assert_eq!(
+            c("foo-bar-2-1.0.0-rc.1.crate").as_deref(),
+            Some("foo-bar-2 1.0.0-rc.1")
+        );
+        assert_eq!(
+            c("x-1.0.0+build-5.crate").as_deref(),
+            Some("x 1.0.0+build-5")
+        );
+        assert_eq!(c("nothing.crate"), None);
+        assert_eq!(c("serde-1.0.102.tar"), None);
+    }
+}
