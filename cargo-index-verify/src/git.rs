@@ -95,6 +95,13 @@ pub const MAX_TREE_ENTRIES: usize = 16 * 1024 * 1024;
 /// Per-handle cache of inflated objects (trees are read repeatedly).
 const OBJECT_CACHE_BYTES: usize = 8 * 1024 * 1024;
 
+/// [`GitIndex::for_each_file`] decodes whole packs when they hold at most
+/// this many objects per wanted blob (plus [`PACK_WALK_SLACK`]); otherwise
+/// it looks blobs up one by one. Decoding a pack front to back costs about a
+/// fifth of looking each object up.
+const PACK_WALK_RATIO: u64 = 4;
+const PACK_WALK_SLACK: u64 = 10_000;
+
 /// Decoded tree entries kept for path look-ups, across all trees.
 const TREE_CACHE_ENTRIES: usize = 1024 * 1024;
 
@@ -644,12 +651,20 @@ impl GitIndex {
         Ok(out)
     }
 
-    /// Calls `visit` with the path and bytes of every file in the fetched
-    /// commit's tree, in [`list_files`](Self::list_files) order, stopping at
-    /// the first error `visit` returns. A symbolic link or submodule anywhere
-    /// in the tree is [`GitError::NotAFile`], a file of more than `max_len`
-    /// bytes [`GitError::TooLarge`]. This is the fast way to read a whole
-    /// index: one pass, reusing buffers and caches.
+    /// Calls `visit` (on the calling thread) with the path and bytes of
+    /// every file in the fetched commit's tree, in no particular order,
+    /// stopping at the first error `visit` returns. A symbolic link or
+    /// submodule anywhere in the tree is [`GitError::NotAFile`] before any
+    /// file is visited; a file of more than `max_len` bytes is
+    /// [`GitError::TooLarge`]. A blob stored under several paths is visited
+    /// once per path.
+    ///
+    /// This is the fast way to read a whole index. When the repository's
+    /// packs hold not much more than the tree's files (a fresh or squashed
+    /// index), they are decoded front to back, each delta applied once to
+    /// its already-decoded base, on all cores; blobs outside the packs, and
+    /// every blob when the packs are mostly history, are looked up one by
+    /// one.
     pub fn for_each_file<E>(
         &self,
         max_len: u64,
@@ -659,12 +674,174 @@ impl GitIndex {
         E: From<GitError>,
     {
         let repo = self.handle();
-        let mut buf = Vec::new();
+        let mut files: Vec<(String, ObjectId)> = Vec::new();
         self.walk(&repo, |path, entry| {
             self.check_is_file(path, entry.kind)?;
-            let bytes = self.load_blob(&repo, path, entry.id, max_len, &mut buf)?;
-            visit(path, bytes)
-        })
+            files.push((path.to_string(), entry.id));
+            Ok::<(), GitError>(())
+        })?;
+        // Blob id -> indices into `files`; entries leave as they are visited.
+        let mut pending: HashMap<ObjectId, Vec<usize>> = HashMap::with_capacity(files.len());
+        for (i, (_, id)) in files.iter().enumerate() {
+            pending.entry(*id).or_default().push(i);
+        }
+        let packs = self.packs()?;
+        let objects_in_packs: u64 = packs.iter().map(|b| u64::from(b.index.num_objects())).sum();
+        if objects_in_packs <= PACK_WALK_RATIO * pending.len() as u64 + PACK_WALK_SLACK {
+            for bundle in &packs {
+                if pending.is_empty() {
+                    break;
+                }
+                self.visit_pack(bundle, max_len, &files, &mut pending, &mut visit)?;
+            }
+        }
+        // Whatever the packs did not hold (loose objects), in tree order.
+        let mut rest: Vec<usize> = pending.into_values().flatten().collect();
+        rest.sort_unstable();
+        let mut buf = Vec::new();
+        for i in rest {
+            let (path, id) = &files[i];
+            let bytes = self.load_blob(&repo, path, *id, max_len, &mut buf)?;
+            visit(path, bytes)?;
+        }
+        Ok(())
+    }
+
+    /// The pack bundles in the repository's object directory.
+    fn packs(&self) -> Result<Vec<gix::odb::pack::Bundle>, GitError> {
+        let dir = self.repo.objects_dir().join("pack");
+        let listing = match std::fs::read_dir(&dir) {
+            Ok(listing) => listing,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => {
+                return Err(GitError::Io {
+                    path: dir,
+                    action: "listing the pack directory",
+                    source,
+                })
+            }
+        };
+        let mut packs = Vec::new();
+        for entry in listing {
+            let path = entry
+                .map_err(|source| GitError::Io {
+                    path: dir.clone(),
+                    action: "listing the pack directory",
+                    source,
+                })?
+                .path();
+            if path.extension().is_some_and(|ext| ext == "idx") {
+                let bundle = gix::odb::pack::Bundle::at(&path, self.commit.kind()).map_err(|e| {
+                    self.repository_error(format!("opening pack {}", path.display()), e)
+                })?;
+                packs.push(bundle);
+            }
+        }
+        Ok(packs)
+    }
+
+    /// Decodes every object of `bundle` (on all cores) and visits the files
+    /// among them that are still `pending`.
+    fn visit_pack<E>(
+        &self,
+        bundle: &gix::odb::pack::Bundle,
+        max_len: u64,
+        files: &[(String, ObjectId)],
+        pending: &mut HashMap<ObjectId, Vec<usize>>,
+        visit: &mut impl FnMut(&str, &[u8]) -> Result<(), E>,
+    ) -> Result<(), E>
+    where
+        E: From<GitError>,
+    {
+        use gix::error::ErrorExt as _;
+        use gix::odb::pack::index::traverse;
+
+        enum Found {
+            Blob(ObjectId, Vec<u8>),
+            TooLarge(ObjectId, u64),
+        }
+        let wanted: std::collections::HashSet<ObjectId> = pending.keys().copied().collect();
+        let stop = AtomicBool::new(false);
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Found>(256);
+        let mut outcome: Result<(), E> = Ok(());
+        let traversal = std::thread::scope(|scope| {
+            let wanted = &wanted;
+            let stop = &stop;
+            let decoder = scope.spawn(move || {
+                let processor = move |kind, data: &[u8], entry: &gix::odb::pack::index::Entry, _: &dyn gix::Progress| {
+                    if kind != gix::objs::Kind::Blob || !wanted.contains(&entry.oid) {
+                        return Ok(());
+                    }
+                    let found = if data.len() as u64 > max_len {
+                        Found::TooLarge(entry.oid, data.len() as u64)
+                    } else {
+                        Found::Blob(entry.oid, data.to_vec())
+                    };
+                    sender
+                        .send(found)
+                        .map_err(|_| gix::error::message("the reader stopped").raise())
+                };
+                bundle.index.traverse(
+                    &bundle.pack,
+                    &mut gix::progress::Discard,
+                    stop,
+                    processor,
+                    traverse::Options {
+                        traversal: traverse::Algorithm::DeltaTreeLookup,
+                        thread_limit: None,
+                        // The pack was checked and every object hashed when it
+                        // was received; ordinary reads do not re-hash either.
+                        check: traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
+                        alloc_limit_bytes: usize::try_from(MAX_OBJECT_BYTES).ok(),
+                        make_pack_lookup_cache: || gix::odb::pack::cache::Never,
+                    },
+                )
+            });
+            for found in receiver.iter() {
+                let (id, bytes) = match found {
+                    Found::Blob(id, bytes) => (id, Ok(bytes)),
+                    Found::TooLarge(id, size) => (id, Err(size)),
+                };
+                // Absent if an earlier pack held the same blob.
+                let Some(indices) = pending.remove(&id) else {
+                    continue;
+                };
+                let result = indices.iter().try_for_each(|&i| {
+                    let path = files[i].0.as_str();
+                    match &bytes {
+                        Ok(bytes) => visit(path, bytes),
+                        Err(size) => Err(GitError::TooLarge {
+                            path: path.to_string(),
+                            commit: self.commit_id(),
+                            size: *size,
+                            limit: max_len,
+                        }
+                        .into()),
+                    }
+                });
+                if let Err(e) = result {
+                    outcome = Err(e);
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                    break;
+                }
+            }
+            // Unblocks a decoder waiting to send, which then stops.
+            drop(receiver);
+            decoder.join()
+        });
+        outcome?;
+        match traversal {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(self
+                .repository_error(format!("decoding pack {}", bundle.pack.path().display()), e)
+                .into()),
+            Err(_) => Err(GitError::Repository {
+                path: self.path.clone(),
+                action: format!("decoding pack {}", bundle.pack.path().display()),
+                message: "the decoding thread panicked".to_string(),
+            }
+            .into()),
+        }
     }
 
     fn check_is_file(&self, path: &str, kind: GitEntryKind) -> Result<(), GitError> {

@@ -95,6 +95,7 @@ pub fn verify_mirror(
         mirror: Some(dir.display().to_string()),
         access: IndexAccess::Dir(dir.to_path_buf()),
         cargo_cache_host: None,
+        vendor_dir: None,
     };
     // Metadata, chained to the pin (no packages: only steps 1 to 3).
     let registry = verify::verify_registry(&spec, &[], pins, opts, progress)?;
@@ -128,12 +129,11 @@ pub fn verify_mirror(
         Err(e) => return Err(state_err(e)),
     };
     let computed: BTreeMap<String, Hash> = hashed.into_iter().collect();
-    let (tree, _) = Tree::build(commitment.depth, computed.clone()).map_err(|e| {
-        RunError::State {
+    let (tree, _) =
+        Tree::build(commitment.depth, computed.clone()).map_err(|e| RunError::State {
             registry: name.clone(),
             source: Box::new(e),
-        }
-    })?;
+        })?;
     if Some(tree.root()) != commitment.root_hash() {
         name_differences(dir, &commitment, &computed, &mut report);
     }

@@ -5,7 +5,7 @@
 //! always names the original registry).
 
 use crate::cargo_cache;
-use crate::config::{CargoConfig, Effective};
+use crate::config::{CargoConfig, CratesIoProtocol, Effective};
 use crate::git::GitIndex;
 use crate::lockfile::{self, Lockfile, SourceId};
 use crate::transport::{HttpCache, IndexAccess, Traffic};
@@ -208,14 +208,31 @@ fn access_for(
             (access, format!("local-registry {}", path.display()), None)
         }
         Effective::Directory { path } => {
-            let access = if opts.offline {
-                IndexAccess::Offline
-            } else {
-                IndexAccess::Dir(path.clone())
-            };
-            (access, format!("directory {}", path.display()), None)
+            // Vendored sources carry no index: the index and its metadata
+            // come from the original registry (see `original_effective`).
+            (
+                IndexAccess::Offline,
+                format!("directory {}", path.display()),
+                None,
+            )
         }
     })
+}
+
+/// Where the original registry itself is, ignoring replacement: for a
+/// vendored directory, the index and metadata are fetched from there.
+fn original_effective(source: &SourceId, config: &CargoConfig) -> Effective {
+    match source {
+        SourceId::Sparse { url } => Effective::Sparse { url: url.clone() },
+        s if s.is_crates_io() && config.crates_io_protocol() == CratesIoProtocol::Sparse => {
+            Effective::Sparse {
+                url: lockfile::CRATES_IO_SPARSE_INDEX.to_string(),
+            }
+        }
+        s => Effective::Git {
+            url: s.url().to_string(),
+        },
+    }
 }
 
 /// Verifies every locked registry package of the project.
@@ -262,7 +279,22 @@ pub fn verify_project(
     let mut registries = Vec::new();
     for (source, packages) in &groups {
         let resolved = config.resolve(source)?;
-        let (access, shown, host) = access_for(&resolved.effective, &opts, &traffic)?;
+        let vendor_dir = match &resolved.effective {
+            Effective::Directory { path } => Some(path.clone()),
+            _ => None,
+        };
+        let (access, shown, host) = match &vendor_dir {
+            Some(dir) => {
+                let (access, upstream, _) =
+                    access_for(&original_effective(source, &config), &opts, &traffic)?;
+                (
+                    access,
+                    format!("directory {} (index from {upstream})", dir.display()),
+                    None,
+                )
+            }
+            None => access_for(&resolved.effective, &opts, &traffic)?,
+        };
         let mirror = resolved.replaced_by.as_ref().map(|name| {
             format!(
                 "{shown} ([source.{}] replaces {})",
@@ -277,13 +309,12 @@ pub fn verify_project(
             }),
             access,
             cargo_cache_host: host,
+            vendor_dir,
         };
         let mut report = verify::verify_registry(&spec, packages, &pins, &vopts, progress)?;
-        if let Effective::LocalRegistry { path } | Effective::Directory { path } =
-            &resolved.effective
-        {
+        if let Effective::LocalRegistry { path } = &resolved.effective {
             report.notes.push(format!(
-                "packages come from {}; their .crate files are not in cargo's cache",
+                "packages come from the local registry {}; their .crate files are not in cargo's cache",
                 path.display()
             ));
         }

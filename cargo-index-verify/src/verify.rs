@@ -66,6 +66,10 @@ pub struct RegistrySpec {
     /// Host part of cargo's cache directory names for the source cargo
     /// downloads from (`HOST-HASH`), if cargo's caches are to be checked.
     pub cargo_cache_host: Option<String>,
+    /// A vendored directory source (`cargo vendor`) the packages are built
+    /// from: each package's `.cargo-checksum.json` must record the signed
+    /// `cksum` as its `package` checksum.
+    pub vendor_dir: Option<PathBuf>,
 }
 
 /// Run-wide settings.
@@ -491,10 +495,12 @@ fn open_repositories(
             Ok(u) => u,
             Err(e) => return chain_outcome(reg, e).map(Err),
         };
-        match chain::crates_repository_root(
+        match chain::crates_repository_root_cached(
             &mut root_up,
             &pin.name,
             &binding::root_repository_targets_url(&base),
+            &pin.state_dir(&opts.cargo_home)
+                .join("target.crates-repository-root"),
         ) {
             Ok(r) => r,
             Err(e) => return chain_outcome(reg, e).map(Err),
@@ -720,6 +726,13 @@ pub fn verify_registry(
                 }
             }
         }
+        if let Some(dir) = &spec.vendor_dir {
+            for p in pkgs {
+                if let Some(line) = lines.iter().find(|l| l.vers == p.version) {
+                    check_vendored(&mut report, dir, p, &line.cksum);
+                }
+            }
+        }
         // Cargo's cached index file for this crate.
         check_index_cache(&mut report, &cache_dirs, path, name, &lines);
         if report.failures.len() == before {
@@ -734,6 +747,71 @@ pub fn verify_registry(
     }
     drop(opened);
     Ok(report)
+}
+
+/// The vendored copy of a package: `DIR/NAME-VERSION` or `DIR/NAME` (as
+/// `cargo vendor` names them), whose `Cargo.toml` has the version.
+fn vendored_package_dir(dir: &Path, p: &Package) -> Option<PathBuf> {
+    let versioned = dir.join(format!("{}-{}", p.name, p.version));
+    if versioned.join(".cargo-checksum.json").is_file() {
+        return Some(versioned);
+    }
+    let plain = dir.join(&p.name);
+    let manifest = std::fs::read_to_string(plain.join("Cargo.toml")).ok()?;
+    let value: toml::Table = toml::from_str(&manifest).ok()?;
+    let version = value.get("package")?.get("version")?.as_str()?;
+    (version == p.version).then_some(plain)
+}
+
+fn check_vendored(report: &mut RegistryReport, dir: &Path, p: &Package, cksum: &str) {
+    let Some(pkg_dir) = vendored_package_dir(dir, p) else {
+        report.failures.push(
+            Failure::new(
+                "vendored",
+                format!(
+                    "{} {}: not found in the vendored directory {}",
+                    p.name,
+                    p.version,
+                    dir.display()
+                ),
+            )
+            .krate(&p.name, Some(&p.version)),
+        );
+        return;
+    };
+    let file = pkg_dir.join(".cargo-checksum.json");
+    let shown = file.display().to_string();
+    let recorded = std::fs::read(&file)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| v.get("package")?.as_str().map(str::to_string));
+    report.cached_crates_checked += 1;
+    match recorded {
+        Some(r) if r.eq_ignore_ascii_case(cksum) => {}
+        Some(r) => report.failures.push(
+            Failure::new(
+                "vendored",
+                format!(
+                    "{} {}: {shown} records package checksum {r}, the signed cksum is {cksum}",
+                    p.name, p.version
+                ),
+            )
+            .krate(&p.name, Some(&p.version))
+            .file(&shown)
+            .expected_found(cksum, &r),
+        ),
+        None => report.failures.push(
+            Failure::new(
+                "vendored",
+                format!(
+                    "{} {}: {shown} records no package checksum to compare with the signed cksum",
+                    p.name, p.version
+                ),
+            )
+            .krate(&p.name, Some(&p.version))
+            .file(&shown),
+        ),
+    }
 }
 
 fn check_index_cache(

@@ -107,6 +107,34 @@ pub fn crates_repository_root<F: Fetcher>(
         .map_err(update_err(repository))
 }
 
+/// [`crates_repository_root`], reusing a local copy at `cache` when it
+/// still matches the verified target entry (length and hashes), and
+/// keeping the downloaded one there otherwise.
+pub fn crates_repository_root_cached<F: Fetcher>(
+    root_repo: &mut Updater<F>,
+    repository: &str,
+    targets_base_url: &str,
+    cache: &Path,
+) -> Result<Vec<u8>, ChainError> {
+    let info = root_repo
+        .get_targetinfo(CRATES_ROOT_TARGET)
+        .map_err(update_err(repository))?
+        .ok_or_else(|| ChainError::NoCratesRoot {
+            repository: repository.to_string(),
+        })?;
+    if Updater::<F>::cached_target_matches(cache, &info) {
+        if let Ok(bytes) = std::fs::read(cache) {
+            return Ok(bytes);
+        }
+    }
+    let bytes = root_repo
+        .download_target_bytes(CRATES_ROOT_TARGET, &info, targets_base_url)
+        .map_err(update_err(repository))?;
+    // A cache that cannot be written only costs a download next time.
+    let _ = shared_trust::store::write_atomic_with(cache, &bytes, false);
+    Ok(bytes)
+}
+
 /// Where the crates repository's trusted state lives: keyed by the pin and
 /// by the crates root the root repository published, so a re-keyed crates
 /// repository (a new root published by the root repository) starts fresh.
