@@ -73,6 +73,58 @@ fn verify_help_is_complete_and_cargo_argv_word_is_dropped() {
     }
 }
 
+/// Compares with `tests/snapshots/NAME`; `UPDATE_SNAPSHOTS=1` rewrites it.
+fn snapshot(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(name);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_SNAPSHOTS=1 writes it)", path.display()));
+    assert_eq!(
+        expected, actual,
+        "{} differs (UPDATE_SNAPSHOTS=1 rewrites it)",
+        name
+    );
+}
+
+#[test]
+fn help_snapshots() {
+    for (name, mut cmd, args) in [
+        (
+            "cargo-index-verify.help",
+            verify_bin(),
+            vec!["index-verify", "--help"],
+        ),
+        (
+            "cargo-index-verify-mirror.help",
+            verify_bin(),
+            vec!["index-verify", "mirror", "--help"],
+        ),
+        ("index-sign.help", sign_bin(), vec!["--help"]),
+        ("index-sign-init.help", sign_bin(), vec!["init", "--help"]),
+        (
+            "index-sign-update.help",
+            sign_bin(),
+            vec!["update", "--help"],
+        ),
+        ("index-sign-renew.help", sign_bin(), vec!["renew", "--help"]),
+        (
+            "index-sign-attach-root-repository.help",
+            sign_bin(),
+            vec!["attach-root-repository", "--help"],
+        ),
+    ] {
+        let o = cmd.args(args).env("COLUMNS", "100").output().unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+        snapshot(name, &String::from_utf8_lossy(&o.stdout));
+    }
+}
+
 #[test]
 fn bad_command_lines_exit_2() {
     let o = verify_bin()
