@@ -29,8 +29,11 @@
 //! server that does not connect within 15 s or moves less than a byte per
 //! second for 30 s. The user's git configuration applies, as it would for
 //! git itself (proxies, CA bundles, URL rewrites): what arrives is verified
-//! afterwards whatever its route. No single git object larger than
-//! [`MAX_OBJECT_BYTES`] is ever inflated, during the fetch or afterwards.
+//! afterwards whatever its route. No single allocation that git data asks
+//! for (an object, or a pack's bookkeeping) may exceed [`MAX_ALLOC_BYTES`],
+//! during the fetch or afterwards, and files are read only up to a limit
+//! ([`MAX_FILE_BYTES`] unless the caller sets one), checked from the
+//! object's header before it is inflated.
 //!
 //! Failures are classified for the caller: [`GitError::is_transport`] holds
 //! when the index could not be fetched (unreachable, not a repository,
@@ -81,16 +84,22 @@ pub const TRACKING_REF: &str = "refs/remotes/origin/HEAD";
 /// The refspec of every fetch: the remote's `HEAD`, forced.
 const REFSPEC: &str = "+HEAD:refs/remotes/origin/HEAD";
 
-/// The largest single git object that is inflated, in bytes. Index files are
-/// at most a few megabytes; anything near this is hostile.
-pub const MAX_OBJECT_BYTES: u64 = 256 * 1024 * 1024;
+/// The largest single allocation git data may cause, in bytes (gix's
+/// `gitoxide.objects.allocLimit`): one inflated object, or the per-pack
+/// delta bookkeeping of a fetch, which needs about 40 bytes per object, so
+/// this allows packs of twenty million objects and more.
+pub const MAX_ALLOC_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// The largest file [`GitIndex::read_file`] reads, in bytes. Index files are
+/// at most a few megabytes.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The deepest nesting of trees a walk follows (the index layout uses four).
 pub const MAX_TREE_DEPTH: usize = 64;
 
 /// The most tree entries a walk visits (today's crates.io index has a few
 /// hundred thousand).
-pub const MAX_TREE_ENTRIES: usize = 16 * 1024 * 1024;
+pub const MAX_TREE_ENTRIES: usize = 4 * 1024 * 1024;
 
 /// Per-handle cache of inflated objects (trees are read repeatedly).
 const OBJECT_CACHE_BYTES: usize = 8 * 1024 * 1024;
@@ -113,7 +122,7 @@ fn config_overrides() -> [String; 4] {
         "http.lowSpeedLimit=1".to_string(),
         "http.lowSpeedTime=30".to_string(),
         "gitoxide.http.connectTimeout=15000".to_string(),
-        format!("gitoxide.objects.allocLimit={MAX_OBJECT_BYTES}"),
+        format!("gitoxide.objects.allocLimit={MAX_ALLOC_BYTES}"),
     ]
 }
 
@@ -597,10 +606,11 @@ impl GitIndex {
 
     /// The bytes of the file at `path` in the fetched commit's tree, or
     /// `None` if there is none. A directory, symbolic link or submodule there
-    /// is [`GitError::NotAFile`]. Files are at most [`MAX_OBJECT_BYTES`];
-    /// use [`read_file_limited`](Self::read_file_limited) for a lower limit.
+    /// is [`GitError::NotAFile`]. A file of more than [`MAX_FILE_BYTES`] is
+    /// [`GitError::TooLarge`]; [`read_file_limited`](Self::read_file_limited)
+    /// takes another limit.
     pub fn read_file(&self, path: &str) -> Result<Option<Vec<u8>>, GitError> {
-        self.read_file_limited(path, MAX_OBJECT_BYTES)
+        self.read_file_limited(path, MAX_FILE_BYTES)
     }
 
     /// Like [`read_file`](Self::read_file), failing with
@@ -611,14 +621,15 @@ impl GitIndex {
         let repo = self.handle();
         let mut buf = Vec::new();
         let mut tree = self.tree;
-        let mut dir_len = 0;
+        let mut dir_len: usize = 0;
         let Some((last, dirs)) = components.split_last() else {
             return Err(GitError::InvalidPath {
                 path: path.to_string(),
             });
         };
         for component in dirs {
-            let entries = self.tree_entries(&repo, tree, &path[..dir_len], &mut buf)?;
+            let entries =
+                self.tree_entries(&repo, tree, &path[..dir_len.saturating_sub(1)], &mut buf)?;
             match find_entry(&entries, component) {
                 Some(entry) if entry.kind == GitEntryKind::Tree => tree = entry.id,
                 // Absent, or a file where a directory would be.
@@ -668,8 +679,23 @@ impl GitIndex {
     pub fn for_each_file<E>(
         &self,
         max_len: u64,
-        mut visit: impl FnMut(&str, &[u8]) -> Result<(), E>,
+        visit: impl FnMut(&str, &[u8]) -> Result<(), E>,
     ) -> Result<(), E>
+    where
+        E: From<GitError>,
+    {
+        self.read_all(max_len, true, visit).map(drop)
+    }
+
+    /// [`for_each_file`](Self::for_each_file), decoding whole packs only if
+    /// `decode_packs` and they are mostly the tree's files. Returns how many
+    /// files were read from decoded packs.
+    fn read_all<E>(
+        &self,
+        max_len: u64,
+        decode_packs: bool,
+        mut visit: impl FnMut(&str, &[u8]) -> Result<(), E>,
+    ) -> Result<usize, E>
     where
         E: From<GitError>,
     {
@@ -685,7 +711,11 @@ impl GitIndex {
         for (i, (_, id)) in files.iter().enumerate() {
             pending.entry(*id).or_default().push(i);
         }
-        let packs = self.packs()?;
+        let packs = if decode_packs {
+            self.packs()?
+        } else {
+            Vec::new()
+        };
         let objects_in_packs: u64 = packs.iter().map(|b| u64::from(b.index.num_objects())).sum();
         if objects_in_packs <= PACK_WALK_RATIO * pending.len() as u64 + PACK_WALK_SLACK {
             for bundle in &packs {
@@ -698,13 +728,14 @@ impl GitIndex {
         // Whatever the packs did not hold (loose objects), in tree order.
         let mut rest: Vec<usize> = pending.into_values().flatten().collect();
         rest.sort_unstable();
+        let from_packs = files.len() - rest.len();
         let mut buf = Vec::new();
         for i in rest {
             let (path, id) = &files[i];
             let bytes = self.load_blob(&repo, path, *id, max_len, &mut buf)?;
             visit(path, bytes)?;
         }
-        Ok(())
+        Ok(from_packs)
     }
 
     /// The pack bundles in the repository's object directory.
@@ -731,9 +762,10 @@ impl GitIndex {
                 })?
                 .path();
             if path.extension().is_some_and(|ext| ext == "idx") {
-                let bundle = gix::odb::pack::Bundle::at(&path, self.commit.kind()).map_err(|e| {
-                    self.repository_error(format!("opening pack {}", path.display()), e)
-                })?;
+                let bundle =
+                    gix::odb::pack::Bundle::at(&path, self.commit.kind()).map_err(|e| {
+                        self.repository_error(format!("opening pack {}", path.display()), e)
+                    })?;
                 packs.push(bundle);
             }
         }
@@ -768,7 +800,10 @@ impl GitIndex {
             let wanted = &wanted;
             let stop = &stop;
             let decoder = scope.spawn(move || {
-                let processor = move |kind, data: &[u8], entry: &gix::odb::pack::index::Entry, _: &dyn gix::Progress| {
+                let processor = move |kind,
+                                      data: &[u8],
+                                      entry: &gix::odb::pack::index::Entry,
+                                      _: &dyn gix::Progress| {
                     if kind != gix::objs::Kind::Blob || !wanted.contains(&entry.oid) {
                         return Ok(());
                     }
@@ -792,7 +827,7 @@ impl GitIndex {
                         // The pack was checked and every object hashed when it
                         // was received; ordinary reads do not re-hash either.
                         check: traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
-                        alloc_limit_bytes: usize::try_from(MAX_OBJECT_BYTES).ok(),
+                        alloc_limit_bytes: usize::try_from(MAX_ALLOC_BYTES).ok(),
                         make_pack_lookup_cache: || gix::odb::pack::cache::Never,
                     },
                 )
@@ -1019,8 +1054,8 @@ impl GitIndex {
             size,
             limit: max_len,
         };
-        if max_len < MAX_OBJECT_BYTES {
-            // The configured allocation limit covers `MAX_OBJECT_BYTES`;
+        if max_len < MAX_ALLOC_BYTES {
+            // The configured allocation limit covers `MAX_ALLOC_BYTES`;
             // anything lower is checked from the object's header first.
             let header = repo
                 .find_header(id)
@@ -1469,6 +1504,7 @@ mod tests {
         }
     }
 
+    #[cfg(unix)]
     #[test]
     fn symlinks_and_limits() {
         let up = upstream();
@@ -1513,17 +1549,29 @@ mod tests {
     #[test]
     fn for_each_file_reads_everything() {
         let up = upstream();
+        // One blob under two paths is visited under both.
+        write(up.path(), "zz/dup/copy", b"tile");
+        git(up.path(), &["add", "-A"]);
+        git(up.path(), &["commit", "-q", "-m", "copy"]);
         let cache = TempDir::new("cache");
         let index = GitIndex::sync(&url(up.path()), cache.path()).unwrap();
-        let mut seen = Vec::new();
-        index
-            .for_each_file(1 << 20, |path, bytes| {
-                assert_eq!(std::fs::read(up.path().join(path)).unwrap(), bytes);
-                seen.push(path.to_string());
-                Ok::<(), GitError>(())
-            })
-            .unwrap();
-        assert_eq!(seen, index.list_files().unwrap());
+        // Whole packs decoded, and blobs looked up one by one: the same files.
+        for decode_packs in [true, false] {
+            let mut seen = Vec::new();
+            let from_packs = index
+                .read_all(1 << 20, decode_packs, |path, bytes| {
+                    assert_eq!(std::fs::read(up.path().join(path)).unwrap(), bytes);
+                    seen.push(path.to_string());
+                    Ok::<(), GitError>(())
+                })
+                .unwrap();
+            assert_eq!(from_packs, if decode_packs { seen.len() } else { 0 });
+            assert_eq!(seen.len(), 6);
+            seen.sort();
+            let mut listed = index.list_files().unwrap();
+            listed.sort();
+            assert_eq!(seen, listed, "decode_packs: {decode_packs}");
+        }
         // The limit applies to every file; the visitor's error stops the walk.
         let err = index
             .for_each_file(10, |_, _| Ok::<(), GitError>(()))

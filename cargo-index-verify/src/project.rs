@@ -186,11 +186,19 @@ fn access_for(
             let access = if opts.offline {
                 IndexAccess::Offline
             } else {
-                let dir = opts
-                    .cargo_home
-                    .join("tuf")
-                    .join("git")
-                    .join(&sha256_hex(url.as_bytes())[..16]);
+                let git_dir = opts.cargo_home.join("tuf").join("git");
+                std::fs::create_dir_all(&git_dir).map_err(|source| ProjectError::Io {
+                    path: git_dir.clone(),
+                    source,
+                })?;
+                // Concurrent runs fetch one at a time into the shared cache.
+                let _lock = shared_trust::store::StoreLock::acquire(&git_dir).map_err(|e| {
+                    ProjectError::Io {
+                        path: e.path.clone(),
+                        source: e.source,
+                    }
+                })?;
+                let dir = git_dir.join(&sha256_hex(url.as_bytes())[..16]);
                 let g = GitIndex::sync(url, &dir).map_err(|source| ProjectError::Git {
                     url: url.clone(),
                     source,
