@@ -18,3 +18,10 @@ mod interop_canonical;
 mod interop_ngclient;
 #[path = "e2e/interop_python_repo.rs"]
 mod interop_python_repo;
+
+#[path = "e2e/index.rs"]
+mod index;
+#[path = "e2e/rustup.rs"]
+mod rustup;
+#[path = "e2e/static_server.rs"]
+mod static_server;
