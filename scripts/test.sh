@@ -7,6 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+./scripts/prereqs.sh
+
 venv=.venv
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"

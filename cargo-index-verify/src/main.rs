@@ -254,7 +254,7 @@ fn run(cli: &Cli) -> Result<u8> {
                             String::new()
                         } else {
                             format!(
-                                ", {} path/git packages not from a registry",
+                                " (and {} not from a registry: workspace, path or git)",
                                 r.skipped.len()
                             )
                         },

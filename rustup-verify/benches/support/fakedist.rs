@@ -38,7 +38,23 @@ pub type ComponentFile = (String, Vec<u8>, bool);
 /// its files.
 pub fn installer_tar(component: &str, dir_name: &str, files: &[ComponentFile]) -> Vec<u8> {
     let mut b = tar::Builder::new(Vec::new());
+    // Directory entries first, as rust-installer writes them (rustup warns
+    // about files whose parent directory the archive never created).
+    let mut dirs = std::collections::BTreeSet::new();
     let mut add = |path: String, data: &[u8], exec: bool| {
+        let parts: Vec<&str> = path.split('/').collect();
+        for i in 1..parts.len() {
+            let dir = parts[..i].join("/");
+            if dirs.insert(dir.clone()) {
+                let mut h = tar::Header::new_gnu();
+                h.set_size(0);
+                h.set_mode(0o755);
+                h.set_mtime(1_700_000_000);
+                h.set_entry_type(tar::EntryType::Directory);
+                b.append_data(&mut h, format!("{dir}/"), std::io::empty())
+                    .expect("tar directory entry");
+            }
+        }
         let mut h = tar::Header::new_gnu();
         h.set_size(data.len() as u64);
         h.set_mode(if exec { 0o755 } else { 0o644 });

@@ -527,6 +527,14 @@ fn changed_cksum_with_malicious_crate_fails() {
         }
     });
     w.verify_fails(&["serde", "version 1.0.102", "cksum"]);
+    // Cargo, resolving afresh, takes the mirror's word for it: the lockfile
+    // and cargo's cached index carry the malicious checksum, and each is
+    // named (checked against the copy verified before).
+    std::fs::remove_dir_all(w.cargo_home.join("registry")).unwrap();
+    std::fs::remove_file(w.project.join("Cargo.lock")).unwrap();
+    w.cargo(&["generate-lockfile"]);
+    let r = w.verify_fails(&["Cargo.lock checksum", "cargo's cached index file"]);
+    assert!(r.failures().contains(&evil_sum), "{}", r.failures());
 }
 
 #[test]
