@@ -90,31 +90,12 @@ fn sha256(data: &[u8]) -> Hash {
 /// The canonical form of a crate file: each non-empty line parsed as a JSON
 /// object and written as canonical JSON, each followed by `\n`.
 pub fn canonical_crate_file(path: &str, content: &[u8]) -> Result<Vec<u8>, IndexError> {
-    let mut out = Vec::with_capacity(content.len());
-    for (i, line) in content.split(|&b| b == b'\n').enumerate() {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let bad = |reason: String| IndexError::BadLine {
-            path: path.to_string(),
-            line: i + 1,
-            reason,
-        };
-        let value: serde_json::Value =
-            serde_json::from_slice(line).map_err(|e| bad(e.to_string()))?;
-        if !value.is_object() {
-            return Err(bad("not a JSON object".into()));
-        }
-        crate::canonical::write_canonical(&value, &mut out).map_err(|e| bad(e.to_string()))?;
-        out.push(b'\n');
-    }
-    Ok(out)
+    crate::canonical_fast::canonical_crate_file(path, content)
 }
 
 /// SHA-256 of the canonical form of a crate file.
 pub fn crate_file_hash(path: &str, content: &[u8]) -> Result<Hash, IndexError> {
-    Ok(sha256(&canonical_crate_file(path, content)?))
+    crate::canonical_fast::crate_file_hash(path, content)
 }
 
 /// The index path cargo uses for a crate name (lower-cased):

@@ -52,6 +52,7 @@
 #![forbid(unsafe_code)]
 
 pub mod canonical;
+mod canonical_fast;
 pub mod crypto;
 pub mod fetcher;
 pub mod index;
