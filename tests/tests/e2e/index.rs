@@ -909,3 +909,47 @@ fn own_registry_manifest_path_and_vendored_sources() {
     std::fs::write(&p, serde_json::to_vec(&sums).unwrap()).unwrap();
     w.verify_fails(&["ryu 1.0.2", ".cargo-checksum.json", "signed cksum"]);
 }
+
+#[test]
+fn git_index_tamper_battery() {
+    let w = World::new_git();
+    w.verify_ok();
+    // A yank flipped, committed by the mirror.
+    edit_lines(&w.mirror_file("la/zy/lazy_static"), |v| {
+        if v["vers"] == "1.4.0" {
+            v.insert("yanked".into(), Value::Bool(true));
+        }
+    });
+    w.git_commit_mirror("flip a yank");
+    w.verify_fails(&["lazy_static", "version 1.4.0: yanked false -> true"]);
+    w.sync_mirror();
+    w.verify_ok();
+    // A version removed.
+    let p = w.mirror_file("3/l/log");
+    let text = std::fs::read_to_string(&p).unwrap();
+    let kept: Vec<&str> = text.lines().filter(|l| !l.contains("\"0.4.8\"")).collect();
+    std::fs::write(&p, kept.join("\n") + "\n").unwrap();
+    w.git_commit_mirror("drop a version");
+    w.verify_fails(&["log", "version 0.4.8 removed"]);
+    w.sync_mirror();
+    w.verify_ok();
+    // The whole index rolled back to generation 1 after generation 2.
+    let gen1 = w.tmp.path().join("gen1");
+    copy_dir(&w.registry, &gen1);
+    append_version(&w, "3/r/ryu", "1.0.3-test", "ryu-1.0.2.crate");
+    w.publish(&["ryu"]);
+    w.sync_mirror();
+    w.verify_ok();
+    let git = w.mirror.join("index/.git");
+    let saved = w.tmp.path().join("saved-git-2");
+    std::fs::rename(&git, &saved).unwrap();
+    std::fs::remove_dir_all(w.mirror.join("index")).unwrap();
+    copy_dir(&gen1, &w.mirror.join("index"));
+    std::fs::rename(&saved, &git).unwrap();
+    w.git_commit_mirror("roll back");
+    w.verify_fails(&["rollback", "timestamp"]);
+    // No metadata at all.
+    std::fs::remove_dir_all(w.mirror.join("index/tuf")).unwrap();
+    w.git_commit_mirror("drop the metadata");
+    w.verify_fails(&["no signed metadata"]);
+}
