@@ -122,10 +122,7 @@ fn main() -> ExitCode {
         Ok(0) => ExitCode::SUCCESS,
         Ok(n) => ExitCode::from(n),
         Err(e) => {
-            eprintln!("error: {e}");
-            for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
-            }
+            trust_roots::cli::print_error("", &e);
             ExitCode::from(2)
         }
     }
@@ -181,10 +178,15 @@ fn run(cli: &Cli) -> Result<u8> {
             };
             let threads = threads
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            // `file://` URLs need absolute paths.
+            let absolute =
+                |p: &PathBuf| std::path::absolute(p).with_context(|| format!("{}", p.display()));
+            let index = absolute(index)?;
+            let crates = crates.iter().map(absolute).collect::<Result<Vec<_>>>()?;
             let r = mirror::verify_mirror(
-                index,
+                &index,
                 vec![registry.clone()],
-                crates,
+                &crates,
                 &pins,
                 &opts,
                 threads,

@@ -88,7 +88,14 @@ pub fn verify_mirror(
     threads: usize,
     progress: &dyn Fn(&str),
 ) -> Result<MirrorReport, RunError> {
-    let name = registry_urls.first().cloned().unwrap_or_default();
+    let url = registry_urls.first().cloned().unwrap_or_default();
+    let name = if crate::lockfile::SourceId::parse(&format!("registry+{url}"))
+        .is_ok_and(|s| s.is_crates_io())
+    {
+        crate::config::CRATES_IO_NAME.to_string()
+    } else {
+        url.clone()
+    };
     let spec = RegistrySpec {
         name: name.clone(),
         registry_urls,
@@ -134,9 +141,21 @@ pub fn verify_mirror(
             registry: name.clone(),
             source: Box::new(e),
         })?;
-    if Some(tree.root()) != commitment.root_hash() {
-        name_differences(dir, &commitment, &computed, &mut report);
-    }
+    // Crate files that verified: all of them when the roots agree, else
+    // those whose hash the signed tree lists (none if its objects could not
+    // be read).
+    let all_verified = Some(tree.root()) == commitment.root_hash();
+    let signed = if all_verified {
+        None
+    } else {
+        name_differences(dir, &commitment, &computed, &mut report)
+    };
+    let verified = |path: &str| {
+        all_verified
+            || signed
+                .as_ref()
+                .is_some_and(|t| t.get(path).is_some_and(|h| computed.get(path) == Some(h)))
+    };
     // .crate files.
     let mut crates = Vec::new();
     for d in crate_dirs {
@@ -166,6 +185,20 @@ pub fn verify_mirror(
             continue;
         };
         let ipath = index::index_path(&krate);
+        if !verified(&ipath) {
+            report.registry.failures.push(Failure {
+                kind: "crate-file",
+                krate: Some(krate.clone()),
+                version: Some(version.clone()),
+                file: Some(shown.clone()),
+                expected: None,
+                found: None,
+                message: format!(
+                    "{krate} {version}: {shown} cannot be checked: its crate file {ipath} is not the signed one"
+                ),
+            });
+            continue;
+        }
         let versions = lines_cache.entry(ipath.clone()).or_insert_with(|| {
             std::fs::read(dir.join(&ipath))
                 .ok()
@@ -225,12 +258,14 @@ pub fn verify_mirror(
     Ok(report)
 }
 
+/// Names every crate file that differs from the signed tree; returns the
+/// signed tree when its objects could be read.
 fn name_differences(
     dir: &Path,
     commitment: &IndexCommitment,
     computed: &BTreeMap<String, Hash>,
     report: &mut MirrorReport,
-) {
+) -> Option<Tree> {
     let tree_dir = dir.join(crate::binding::TREE_DIR);
     let signed = match sign::load_tree(&tree_dir, commitment) {
         Ok(t) => t,
@@ -243,7 +278,7 @@ fn name_differences(
                     commitment.generation
                 ),
             ));
-            return;
+            return None;
         }
     };
     for (path, h) in signed.entries() {
@@ -275,6 +310,7 @@ fn name_differences(
             ));
         }
     }
+    Some(signed)
 }
 
 #[cfg(test)]

@@ -1,12 +1,14 @@
 //! Rendering results: the human summary and the JSON document for CI.
 //!
-//! JSON format (one object on stdout, `"format": 1`):
+//! JSON format (one object on stdout; keys come out in alphabetical order):
 //!
 //! ```json
 //! {
 //!   "format": 1,
 //!   "result": "verified" | "failed",
-//!   "lockfile": "path/Cargo.lock",        // project mode
+//!   "lockfile": "path/Cargo.lock", "lockfile_version": 4,   // project mode
+//!   "offline": false,
+//!   "requests": 12, "bytes": 5321,                          // HTTP traffic of the run
 //!   "registries": [{
 //!     "registry": "crates-io", "registry_url": "...", "mirror": "...",
 //!     "pin": "...", "snapshot_version": 3, "timestamp_version": 9,
@@ -23,9 +25,12 @@
 //! }
 //! ```
 //!
-//! In mirror mode the registry object is the only one and also has
-//! `files`, `ignored` and `crates` counts. Field names are stable; new
-//! fields may be added.
+//! `failures[].kind` is one of `pin`, `metadata`, `commitment`,
+//! `index-file`, `version`, `lockfile-checksum`, `history`, `crate-cache`,
+//! `index-cache`, `vendored`, `crate-file` (mirror mode). Optional fields
+//! are left out when empty. In mirror mode the registry object is the only
+//! one and also has `files`, `ignored` and `crates` counts. Field names are
+//! stable; new fields may be added.
 
 use crate::verify::RegistryReport;
 use std::io::Write;

@@ -51,10 +51,7 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
         Err(e) => {
-            eprintln!("error: {e}");
-            for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
-            }
+            trust_roots::cli::print_error("", &e);
             ExitCode::from(2)
         }
     }

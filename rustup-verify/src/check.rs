@@ -156,6 +156,13 @@ fn verifier(
 
 /// Runs a check.
 pub fn check(opts: &CheckOptions) -> Result<CheckReport, CheckError> {
+    // `file://` URLs need an absolute path.
+    let absolute = std::path::absolute(&opts.path)
+        .map_err(|e| CheckError::Usage(format!("{}: {e}", opts.path.display())))?;
+    let opts = &CheckOptions {
+        path: absolute,
+        ..opts.clone()
+    };
     let state = tempfile::tempdir().map_err(|e| {
         CheckError::Usage(format!("cannot create a temporary state directory: {e}"))
     })?;

@@ -214,10 +214,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("rustup-verify: error: {e}");
-            for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
-            }
+            trust_roots::cli::print_error("rustup-verify: ", &e);
             ExitCode::from(2)
         }
     }

@@ -19,6 +19,8 @@ mod interop_ngclient;
 #[path = "e2e/interop_python_repo.rs"]
 mod interop_python_repo;
 
+#[path = "e2e/guides.rs"]
+mod guides;
 #[path = "e2e/index.rs"]
 mod index;
 #[path = "e2e/rustup.rs"]

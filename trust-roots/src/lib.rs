@@ -24,4 +24,5 @@
 
 pub mod ceremony;
 pub mod chain;
+pub mod cli;
 pub mod pins;

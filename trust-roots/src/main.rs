@@ -229,10 +229,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {e}");
-            for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
-            }
+            trust_roots::cli::print_error("", &e);
             ExitCode::from(1)
         }
     }

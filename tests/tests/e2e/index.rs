@@ -828,6 +828,41 @@ fn mirror_operator_mode_names_every_difference() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("cf/g-/cfg-if: content differs"), "{out}");
     assert!(out.contains("itoa 0.4.4"), "{out}");
+    // A crate file that does not verify is not used to judge its .crate.
+    let p = w.mirror_file("3/r/ryu");
+    let text = std::fs::read_to_string(&p).unwrap();
+    let kept: Vec<&str> = text.lines().filter(|l| !l.contains("\"1.0.2\"")).collect();
+    std::fs::write(&p, kept.join("\n") + "\n").unwrap();
+    let (code, out) = run(&[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("ryu 1.0.2")
+            && out.contains("cannot be checked: its crate file 3/r/ryu is not the signed one"),
+        "{out}"
+    );
+    // Relative paths work as well.
+    let out = Command::new(bin("cargo-index-verify"))
+        .args([
+            "index-verify",
+            "mirror",
+            "--index",
+            "index",
+            "--crates",
+            "dl",
+        ])
+        .args(["--registry", CRATES_IO])
+        .current_dir(&w.mirror)
+        .env("CARGO_HOME", &w.cargo_home)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("registry crates-io"), "{text}");
 }
 
 #[test]
