@@ -23,6 +23,8 @@ mod interop_python_repo;
 mod guides;
 #[path = "e2e/index.rs"]
 mod index;
+#[path = "e2e/install.rs"]
+mod install;
 #[path = "e2e/rustup.rs"]
 mod rustup;
 #[path = "e2e/static_server.rs"]
