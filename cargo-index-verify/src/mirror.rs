@@ -16,7 +16,7 @@ use crate::transport::IndexAccess;
 use crate::verify::{self, Failure, Options, RegistryReport, RegistrySpec, RunError};
 use serde::Serialize;
 use shared_trust::crypto::sha256_hex;
-use shared_trust::index::{self, Hash, Tree};
+use shared_trust::index::{self, Tree};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use trust_roots::pins::PinSet;
@@ -121,11 +121,11 @@ pub fn verify_mirror(
         source: Box::new(e),
     };
     progress("hashing every crate file");
-    let scan = sign::scan_index(dir).map_err(state_err)?;
-    report.ignored = scan.ignored.len();
-    report.files = scan.files.len();
-    let hashed = match sign::hash_files(&scan.files, threads) {
-        Ok(h) => h,
+    let hashed = match sign::scan_and_hash(dir, threads) {
+        Ok((h, ignored)) => {
+            report.ignored = ignored.len();
+            h
+        }
         Err(sign::SignError::Index(e)) => {
             report
                 .registry
@@ -135,12 +135,13 @@ pub fn verify_mirror(
         }
         Err(e) => return Err(state_err(e)),
     };
-    let computed: BTreeMap<String, Hash> = hashed.into_iter().collect();
-    let (tree, _) =
-        Tree::build(commitment.depth, computed.clone()).map_err(|e| RunError::State {
-            registry: name.clone(),
-            source: Box::new(e),
-        })?;
+    report.files = hashed.len();
+    // The tree of what the mirror holds doubles as its path -> hash map.
+    let (computed, _) = Tree::build(commitment.depth, hashed).map_err(|e| RunError::State {
+        registry: name.clone(),
+        source: Box::new(e),
+    })?;
+    let tree = &computed;
     // Crate files that verified: all of them when the roots agree, else
     // those whose hash the signed tree lists (none if its objects could not
     // be read).
@@ -263,7 +264,7 @@ pub fn verify_mirror(
 fn name_differences(
     dir: &Path,
     commitment: &IndexCommitment,
-    computed: &BTreeMap<String, Hash>,
+    computed: &Tree,
     report: &mut MirrorReport,
 ) -> Option<Tree> {
     let tree_dir = dir.join(crate::binding::TREE_DIR);
@@ -301,7 +302,7 @@ fn name_differences(
             Some(_) => {}
         }
     }
-    for path in computed.keys() {
+    for (path, _) in computed.entries() {
         if signed.get(path).is_none() {
             report.registry.failures.push(failure(
                 "index-file",

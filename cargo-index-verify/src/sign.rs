@@ -188,6 +188,88 @@ pub fn hash_files(
     Ok(out)
 }
 
+/// [`scan_index`] and [`hash_files`] in one pass on `threads` threads: the
+/// top-level directories are shared out as they are walked, so the walk
+/// overlaps the hashing. Returns the hashed crate files (in no particular
+/// order) and the files ignored.
+pub fn scan_and_hash(
+    dir: &Path,
+    threads: usize,
+) -> Result<(Vec<(String, Hash)>, Vec<String>), SignError> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let mut tops = Vec::new();
+    let mut ignored = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io_err(dir))? {
+        let entry = entry.map_err(io_err(dir))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') || name == "tuf" || name == "config.json" {
+            continue;
+        }
+        if entry.file_type().map_err(io_err(&entry.path()))?.is_dir() {
+            tops.push((entry.path(), name));
+        } else {
+            ignored.push(name);
+        }
+    }
+    let next = AtomicUsize::new(0);
+    let results: Vec<Result<(Vec<(String, Hash)>, Vec<String>), SignError>> =
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads.max(1))
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut hashed = Vec::new();
+                        let mut ignored = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            let Some((path, rel)) = tops.get(i) else {
+                                break;
+                            };
+                            let mut stack = vec![(path.clone(), rel.clone())];
+                            while let Some((path, rel)) = stack.pop() {
+                                for entry in std::fs::read_dir(&path).map_err(io_err(&path))? {
+                                    let entry = entry.map_err(io_err(&path))?;
+                                    let name = entry.file_name().to_string_lossy().into_owned();
+                                    if name.starts_with('.') {
+                                        continue;
+                                    }
+                                    let child = format!("{rel}/{name}");
+                                    let p = entry.path();
+                                    let ft = entry.file_type().map_err(io_err(&p))?;
+                                    if ft.is_dir() {
+                                        stack.push((p, child));
+                                    } else if ft.is_file() && index::valid_path(&child) {
+                                        let bytes = std::fs::read(&p).map_err(io_err(&p))?;
+                                        let h = index::crate_file_hash(&child, &bytes)?;
+                                        hashed.push((child, h));
+                                    } else {
+                                        ignored.push(child);
+                                    }
+                                }
+                            }
+                        }
+                        Ok((hashed, ignored))
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(SignError::Usage("a hashing thread panicked".into()))
+                    })
+                })
+                .collect()
+        });
+    let mut hashed = Vec::new();
+    for r in results {
+        let (h, i) = r?;
+        hashed.extend(h);
+        ignored.extend(i);
+    }
+    ignored.sort();
+    Ok((hashed, ignored))
+}
+
 /// Writes tree objects under `tree_dir` (`HH/REST`), skipping those
 /// already present (objects are immutable). With `sync`, each new object
 /// is flushed to disk; without, the caller syncs in bulk.
@@ -324,8 +406,7 @@ pub fn init(
     }
     std::fs::create_dir_all(&tuf).map_err(io_err(&tuf))?;
     let _lock = StoreLock::acquire(&tuf)?;
-    let scan = scan_index(index_dir)?;
-    let hashed = hash_files(&scan.files, opts.threads)?;
+    let (hashed, _ignored) = scan_and_hash(index_dir, opts.threads)?;
     let depth = opts
         .depth
         .unwrap_or_else(|| index::depth_for(hashed.len() as u64));
@@ -469,9 +550,10 @@ impl IndexSigner {
 
     /// Every difference between the directory and the signed tree.
     pub fn rescan(&self, threads: usize) -> Result<Vec<(String, Option<Hash>)>, SignError> {
-        let scan = scan_index(&self.index_dir)?;
-        let hashed: BTreeMap<String, Hash> =
-            hash_files(&scan.files, threads)?.into_iter().collect();
+        let hashed: BTreeMap<String, Hash> = scan_and_hash(&self.index_dir, threads)?
+            .0
+            .into_iter()
+            .collect();
         let mut changes: Vec<(String, Option<Hash>)> = hashed
             .iter()
             .filter(|(p, h)| self.tree.get(p) != Some(h))
@@ -518,14 +600,30 @@ impl IndexSigner {
             return Ok(None);
         }
         let changed = changes.len();
-        let mut tree = self.tree.clone();
-        let objects = tree.update(changes)?;
-        let object_bytes = write_objects(&self.index_dir.join(TREE_DIR), &objects, true)?;
-        let commitment = IndexCommitment::new(&tree.commitment(), self.commitment.generation + 1);
-        self.repo
-            .add_target_info(INDEX_ROLE, COMMITMENT_TARGET, commitment.to_target())?;
-        self.repo.publish(&self.index_dir.join("tuf"))?;
-        self.tree = tree;
+        // The tree is updated in place (cloning 190,000 entries would cost
+        // more than the rest of a publish); on failure the old entries are
+        // put back, so the signer stays at the published commitment.
+        let previous: Vec<(String, Option<Hash>)> = changes
+            .iter()
+            .map(|(p, _)| (p.clone(), self.tree.get(p).copied()))
+            .collect();
+        let objects = self.tree.update(changes)?;
+        let commitment =
+            IndexCommitment::new(&self.tree.commitment(), self.commitment.generation + 1);
+        let written = (|| {
+            let bytes = write_objects(&self.index_dir.join(TREE_DIR), &objects, true)?;
+            self.repo
+                .add_target_info(INDEX_ROLE, COMMITMENT_TARGET, commitment.to_target())?;
+            self.repo.publish(&self.index_dir.join("tuf"))?;
+            Ok::<u64, SignError>(bytes)
+        })();
+        let object_bytes = match written {
+            Ok(b) => b,
+            Err(e) => {
+                self.tree.update(previous)?;
+                return Err(e);
+            }
+        };
         self.commitment = commitment.clone();
         Ok(Some(PublishReport {
             commitment,

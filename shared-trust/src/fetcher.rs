@@ -243,13 +243,46 @@ pub struct CurlFetcher {
 }
 
 #[cfg(feature = "curl")]
+thread_local! {
+    // One libcurl handle per thread, reset before each transfer, so that
+    // consecutive fetches from one server reuse its connection.
+    static CURL_HANDLE: std::cell::RefCell<curl::easy::Easy> =
+        std::cell::RefCell::new(curl::easy::Easy::new());
+}
+
+/// Runs `f` with this thread's reset libcurl handle (a fresh one if the
+/// handle is already in use further up the stack).
+#[cfg(feature = "curl")]
+pub fn with_curl_handle<T>(f: impl FnOnce(&mut curl::easy::Easy) -> T) -> T {
+    CURL_HANDLE.with(|h| match h.try_borrow_mut() {
+        Ok(mut easy) => {
+            easy.reset();
+            f(&mut easy)
+        }
+        Err(_) => f(&mut curl::easy::Easy::new()),
+    })
+}
+
+#[cfg(feature = "curl")]
 impl Fetcher for CurlFetcher {
     fn fetch_to(&self, url: &str, max_len: u64, sink: &mut dyn Write) -> Result<u64, FetchError> {
+        with_curl_handle(|easy| self.fetch_with(easy, url, max_len, sink))
+    }
+}
+
+#[cfg(feature = "curl")]
+impl CurlFetcher {
+    fn fetch_with(
+        &self,
+        easy: &mut curl::easy::Easy,
+        url: &str,
+        max_len: u64,
+        sink: &mut dyn Write,
+    ) -> Result<u64, FetchError> {
         let transport = |e: curl::Error| FetchError::Transport {
             url: url.to_string(),
             message: e.to_string(),
         };
-        let mut easy = curl::easy::Easy::new();
         easy.url(url).map_err(transport)?;
         easy.follow_location(true).map_err(transport)?;
         easy.max_redirections(5).map_err(transport)?;

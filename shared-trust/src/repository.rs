@@ -745,11 +745,19 @@ impl Repository {
         mkdir(&meta_dir)?;
         mkdir(&targets_dir)?;
         // Root history first (bootstrap files may come from `install_root`).
+        // Files already holding the same bytes are left alone (a publish
+        // that changes no root writes no root file).
+        let write_if_changed = |path: &Path, bytes: &[u8]| -> Result<(), RepoError> {
+            if store::read_optional(path)?.as_deref() != Some(bytes) {
+                store::write_atomic(path, bytes)?;
+            }
+            Ok(())
+        };
         for (i, bytes) in self.root_history.iter().enumerate() {
-            store::write_atomic(&meta_dir.join(format!("{}.root.json", i + 1)), bytes)?;
+            write_if_changed(&meta_dir.join(format!("{}.root.json", i + 1)), bytes)?;
         }
         if let Some(last) = self.root_history.last() {
-            store::write_atomic(&meta_dir.join("root.json"), last)?;
+            write_if_changed(&meta_dir.join("root.json"), last)?;
         }
         // Targets before metadata, metadata before timestamp: a client that
         // reads mid-publish sees the old timestamp, or a complete new one.
