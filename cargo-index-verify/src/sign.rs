@@ -188,14 +188,14 @@ pub fn hash_files(
     Ok(out)
 }
 
+/// Hashed crate files and the files ignored, as [`scan_and_hash`] finds them.
+pub type HashedScan = (Vec<(String, Hash)>, Vec<String>);
+
 /// [`scan_index`] and [`hash_files`] in one pass on `threads` threads: the
 /// top-level directories are shared out as they are walked, so the walk
 /// overlaps the hashing. Returns the hashed crate files (in no particular
 /// order) and the files ignored.
-pub fn scan_and_hash(
-    dir: &Path,
-    threads: usize,
-) -> Result<(Vec<(String, Hash)>, Vec<String>), SignError> {
+pub fn scan_and_hash(dir: &Path, threads: usize) -> Result<HashedScan, SignError> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let mut tops = Vec::new();
     let mut ignored = Vec::new();
@@ -212,54 +212,52 @@ pub fn scan_and_hash(
         }
     }
     let next = AtomicUsize::new(0);
-    let results: Vec<Result<(Vec<(String, Hash)>, Vec<String>), SignError>> =
-        std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads.max(1))
-                .map(|_| {
-                    s.spawn(|| {
-                        let mut hashed = Vec::new();
-                        let mut ignored = Vec::new();
-                        loop {
-                            let i = next.fetch_add(1, Ordering::Relaxed);
-                            let Some((path, rel)) = tops.get(i) else {
-                                break;
-                            };
-                            let mut stack = vec![(path.clone(), rel.clone())];
-                            while let Some((path, rel)) = stack.pop() {
-                                for entry in std::fs::read_dir(&path).map_err(io_err(&path))? {
-                                    let entry = entry.map_err(io_err(&path))?;
-                                    let name = entry.file_name().to_string_lossy().into_owned();
-                                    if name.starts_with('.') {
-                                        continue;
-                                    }
-                                    let child = format!("{rel}/{name}");
-                                    let p = entry.path();
-                                    let ft = entry.file_type().map_err(io_err(&p))?;
-                                    if ft.is_dir() {
-                                        stack.push((p, child));
-                                    } else if ft.is_file() && index::valid_path(&child) {
-                                        let bytes = std::fs::read(&p).map_err(io_err(&p))?;
-                                        let h = index::crate_file_hash(&child, &bytes)?;
-                                        hashed.push((child, h));
-                                    } else {
-                                        ignored.push(child);
-                                    }
+    let results: Vec<Result<HashedScan, SignError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads.max(1))
+            .map(|_| {
+                s.spawn(|| {
+                    let mut hashed = Vec::new();
+                    let mut ignored = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((path, rel)) = tops.get(i) else {
+                            break;
+                        };
+                        let mut stack = vec![(path.clone(), rel.clone())];
+                        while let Some((path, rel)) = stack.pop() {
+                            for entry in std::fs::read_dir(&path).map_err(io_err(&path))? {
+                                let entry = entry.map_err(io_err(&path))?;
+                                let name = entry.file_name().to_string_lossy().into_owned();
+                                if name.starts_with('.') {
+                                    continue;
+                                }
+                                let child = format!("{rel}/{name}");
+                                let p = entry.path();
+                                let ft = entry.file_type().map_err(io_err(&p))?;
+                                if ft.is_dir() {
+                                    stack.push((p, child));
+                                } else if ft.is_file() && index::valid_path(&child) {
+                                    let bytes = std::fs::read(&p).map_err(io_err(&p))?;
+                                    let h = index::crate_file_hash(&child, &bytes)?;
+                                    hashed.push((child, h));
+                                } else {
+                                    ignored.push(child);
                                 }
                             }
                         }
-                        Ok((hashed, ignored))
-                    })
+                    }
+                    Ok((hashed, ignored))
                 })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(SignError::Usage("a hashing thread panicked".into()))
-                    })
-                })
-                .collect()
-        });
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(SignError::Usage("a hashing thread panicked".into())))
+            })
+            .collect()
+    });
     let mut hashed = Vec::new();
     for r in results {
         let (h, i) = r?;
