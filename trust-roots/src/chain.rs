@@ -96,15 +96,7 @@ pub fn crates_repository_root<F: Fetcher>(
     repository: &str,
     targets_base_url: &str,
 ) -> Result<Vec<u8>, ChainError> {
-    let info = root_repo
-        .get_targetinfo(CRATES_ROOT_TARGET)
-        .map_err(update_err(repository))?
-        .ok_or_else(|| ChainError::NoCratesRoot {
-            repository: repository.to_string(),
-        })?;
-    root_repo
-        .download_target_bytes(CRATES_ROOT_TARGET, &info, targets_base_url)
-        .map_err(update_err(repository))
+    fetch_crates_root(root_repo, repository, targets_base_url, None)
 }
 
 /// [`crates_repository_root`], reusing a local copy at `cache` when it
@@ -116,22 +108,41 @@ pub fn crates_repository_root_cached<F: Fetcher>(
     targets_base_url: &str,
     cache: &Path,
 ) -> Result<Vec<u8>, ChainError> {
+    fetch_crates_root(root_repo, repository, targets_base_url, Some(cache))
+}
+
+fn fetch_crates_root<F: Fetcher>(
+    root_repo: &mut Updater<F>,
+    repository: &str,
+    targets_base_url: &str,
+    cache: Option<&Path>,
+) -> Result<Vec<u8>, ChainError> {
     let info = root_repo
         .get_targetinfo(CRATES_ROOT_TARGET)
         .map_err(update_err(repository))?
         .ok_or_else(|| ChainError::NoCratesRoot {
             repository: repository.to_string(),
         })?;
-    if Updater::<F>::cached_target_matches(cache, &info) {
-        if let Ok(bytes) = std::fs::read(cache) {
+    if let Some(bytes) = cache.and_then(|c| std::fs::read(c).ok()) {
+        let matches = shared_trust::trusted::check_length_and_hashes(
+            CRATES_ROOT_TARGET,
+            "targets",
+            &bytes,
+            Some(info.length),
+            Some(&info.hashes),
+        )
+        .is_ok();
+        if matches {
             return Ok(bytes);
         }
     }
     let bytes = root_repo
         .download_target_bytes(CRATES_ROOT_TARGET, &info, targets_base_url)
         .map_err(update_err(repository))?;
-    // A cache that cannot be written only costs a download next time.
-    let _ = shared_trust::store::write_atomic_with(cache, &bytes, false);
+    if let Some(c) = cache {
+        // A cache that cannot be written only costs a download next time.
+        let _ = shared_trust::store::write_atomic_with(c, &bytes, false);
+    }
     Ok(bytes)
 }
 
