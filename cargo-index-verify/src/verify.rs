@@ -41,6 +41,9 @@ use std::path::{Path, PathBuf};
 use trust_roots::chain::{self, ChainError};
 use trust_roots::pins::PinSet;
 
+/// Threads fetching crate files and tree objects (network bound).
+const FETCH_THREADS: usize = 4;
+
 /// A package to verify.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Package {
@@ -647,28 +650,65 @@ pub fn verify_registry(
             .or_default()
             .push(p);
     }
+    // Fetching and checking the crate files against the tree is network
+    // bound: it runs on a few threads, each on its own connection; the
+    // checks below use the results in order.
+    progress("crate files");
+    let jobs: Vec<(&String, &str)> = by_path
+        .iter()
+        .map(|(p, pkgs)| (p, pkgs[0].name.as_str()))
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    type FileResult = Result<Result<Vec<u8>, Failure>, RunError>;
+    let mut fetched: BTreeMap<String, FileResult> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..FETCH_THREADS.min(jobs.len().max(1)))
+            .map(|_| {
+                s.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some((path, name)) = jobs.get(i) else {
+                            break;
+                        };
+                        let r = verify_file(spec, &commitment, &objects, &state, path, name, opts);
+                        out.push(((*path).clone(), r));
+                    }
+                    out
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
     for (path, pkgs) in &by_path {
         let name = &pkgs[0].name;
         progress(name);
         let before = report.failures.len();
-        let (file, file_ok) =
-            match verify_file(spec, &commitment, &objects, &state, path, name, opts)? {
-                Ok(f) => (f, true),
-                Err(f) => {
-                    // The mirror served something else; if the copy verified
-                    // before is still the committed one, the lockfile and
-                    // cargo's caches are checked against it all the same.
-                    let fallback = f.expected.as_ref().and_then(|committed| {
-                        let prev = state.file(path).ok().flatten()?;
-                        (sha256_hex(&prev) == *committed).then_some(prev)
-                    });
-                    report.failures.push(f);
-                    match fallback {
-                        Some(prev) => (prev, false),
-                        None => continue,
-                    }
+        let result = fetched.remove(path).unwrap_or_else(|| {
+            Err(RunError::State {
+                registry: reg.clone(),
+                source: format!("{path}: no result from the fetching threads").into(),
+            })
+        });
+        let (file, file_ok) = match result? {
+            Ok(f) => (f, true),
+            Err(f) => {
+                // The mirror served something else; if the copy verified
+                // before is still the committed one, the lockfile and
+                // cargo's caches are checked against it all the same.
+                let fallback = f.expected.as_ref().and_then(|committed| {
+                    let prev = state.file(path).ok().flatten()?;
+                    (sha256_hex(&prev) == *committed).then_some(prev)
+                });
+                report.failures.push(f);
+                match fallback {
+                    Some(prev) => (prev, false),
+                    None => continue,
                 }
-            };
+            }
+        };
         let lines = parse_lines(&file);
         for p in pkgs {
             let Some(line) = lines.iter().find(|l| l.vers == p.version) else {

@@ -191,7 +191,10 @@ impl World {
                 format!("{}/rustup", self.mirror.url()),
             )
             .env_remove("RUSTUP_TOOLCHAIN")
-            .env_remove("RUST_RECURSION_COUNT");
+            .env_remove("RUST_RECURSION_COUNT")
+            // rustup skips its self-update check when `CI` is set; the
+            // tests expect the check, wherever they run.
+            .env_remove("CI");
     }
 
     /// `rustup-verify run -- rustup ARGS` (the copy in CARGO_HOME).
