@@ -223,18 +223,25 @@ fn run() -> Result<bool> {
         STABLE.0,
         fakedist::host_triple()
     ));
-    let code = show(
-        tool("rustup-verify")
-            .args(["release", "sign"])
+    // `rustup-verify release sign MIRROR ARGS --online-key ts.key --online-key snap.key`
+    let release_sign = |args: &[&std::ffi::OsStr], shown: &str| {
+        let mut c = tool("rustup-verify");
+        c.args(["release", "sign"])
             .arg(&mirror)
-            .arg("--key")
-            .arg(keys.key("rel1"))
-            .arg("--key")
-            .arg(keys.key("rel2"))
+            .args(args)
             .arg("--online-key")
             .arg(keys.key("ts"))
             .arg("--online-key")
-            .arg(keys.key("snap")),
+            .arg(keys.key("snap"));
+        show(&mut c, shown)
+    };
+    let code = release_sign(
+        &[
+            "--key".as_ref(),
+            keys.key("rel1").as_os_str(),
+            "--key".as_ref(),
+            keys.key("rel2").as_os_str(),
+        ],
         "rustup-verify release sign MIRROR --key rel1.key --key rel2.key --online-key ts.key --online-key snap.key",
     )?;
     ok &= expect(code, 0, "dist tree signed");
@@ -257,18 +264,13 @@ fn run() -> Result<bool> {
         "index-sign init --index REGISTRY --keys INDEX-KEYS",
     )?;
     ok &= expect(code, 0, "index signed");
-    let code = show(
-        tool("rustup-verify")
-            .args(["release", "sign"])
-            .arg(&mirror)
-            .arg("--crates-root")
-            .arg(index_keys.join("crates-root.json"))
-            .arg("--key")
-            .arg(keys.key("tgt"))
-            .arg("--online-key")
-            .arg(keys.key("ts"))
-            .arg("--online-key")
-            .arg(keys.key("snap")),
+    let code = release_sign(
+        &[
+            "--crates-root".as_ref(),
+            index_keys.join("crates-root.json").as_os_str(),
+            "--key".as_ref(),
+            keys.key("tgt").as_os_str(),
+        ],
         "rustup-verify release sign MIRROR --crates-root INDEX-KEYS/crates-root.json --key targets.key ...",
     )?;
     ok &= expect(
@@ -351,19 +353,22 @@ fn run() -> Result<bool> {
             .env("RUSTUP_DIST_SERVER", &url)
             .env("RUSTUP_UPDATE_ROOT", format!("{url}/rustup"));
     };
-    let mut c = tool("rustup-verify");
-    rustup_env(&mut c);
-    c.arg("run").arg("--").arg(&rustup).args([
-        "toolchain",
-        "install",
-        "stable",
-        "--profile",
-        "minimal",
-    ]);
-    let code = show(
-        &mut c,
-        "rustup-verify run -- rustup toolchain install stable --profile minimal",
-    )?;
+    let install_via_hook = || {
+        let mut c = tool("rustup-verify");
+        rustup_env(&mut c);
+        c.arg("run").arg("--").arg(&rustup).args([
+            "toolchain",
+            "install",
+            "stable",
+            "--profile",
+            "minimal",
+        ]);
+        show(
+            &mut c,
+            "rustup-verify run -- rustup toolchain install stable --profile minimal",
+        )
+    };
+    let code = install_via_hook()?;
     ok &= expect(code, 0, "toolchain installed through the hook");
     let mut c = Command::new(&rustup);
     rustup_env(&mut c);
@@ -414,19 +419,7 @@ fn run() -> Result<bool> {
     c.args(["toolchain", "uninstall", "stable"]);
     let code = show(&mut c, "rustup toolchain uninstall stable")?;
     ok &= expect(code, 0, "toolchain removed, to install it again");
-    let mut c = tool("rustup-verify");
-    rustup_env(&mut c);
-    c.arg("run").arg("--").arg(&rustup).args([
-        "toolchain",
-        "install",
-        "stable",
-        "--profile",
-        "minimal",
-    ]);
-    let code = show(
-        &mut c,
-        "rustup-verify run -- rustup toolchain install stable --profile minimal",
-    )?;
+    let code = install_via_hook()?;
     ok &= expect(code, 1, "rustup-verify refused the tampered tarball");
 
     drop(server);
