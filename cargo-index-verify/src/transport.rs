@@ -117,6 +117,15 @@ impl HttpCache {
     /// GETs `url` (conditionally when a cached copy exists). `Ok(None)`
     /// when the server says it does not exist.
     pub fn get(&self, url: &str, max_len: u64) -> Result<Option<Vec<u8>>, FetchError> {
+        shared_trust::fetcher::with_curl_handle(|easy| self.get_with(easy, url, max_len))
+    }
+
+    fn get_with(
+        &self,
+        easy: &mut curl::easy::Easy,
+        url: &str,
+        max_len: u64,
+    ) -> Result<Option<Vec<u8>>, FetchError> {
         let key = sha256_hex(url.as_bytes());
         let body_path = self.dir.join(&key[..2]).join(&key);
         let meta_path = body_path.with_extension("json");
@@ -126,19 +135,6 @@ impl HttpCache {
             let body = std::fs::read(&body_path).ok()?;
             (entry.url == url).then_some((entry, body))
         })();
-        shared_trust::fetcher::with_curl_handle(|easy| self.get_with(easy, url, max_len, cached))
-    }
-
-    fn get_with(
-        &self,
-        easy: &mut curl::easy::Easy,
-        url: &str,
-        max_len: u64,
-        cached: Option<(CacheEntry, Vec<u8>)>,
-    ) -> Result<Option<Vec<u8>>, FetchError> {
-        let key = sha256_hex(url.as_bytes());
-        let body_path = self.dir.join(&key[..2]).join(&key);
-        let meta_path = body_path.with_extension("json");
         let t = |e: curl::Error| transport_err(url, e);
         easy.url(url).map_err(t)?;
         easy.follow_location(true).map_err(t)?;
