@@ -20,6 +20,15 @@
 //!    persist.
 //! 4. likewise for `targets.json`.
 //!
+//! [`Updater::refresh_with_trusted_root`] runs steps 2 to 4 with the
+//! trusted root as it is: no request for `N+1.root.json`. Whatever a
+//! mirror does, the next-root probe adds no protection (a mirror that
+//! withholds a new root just answers 404); it is how an honest mirror
+//! delivers a rotation promptly. A caller that skips it must still pick up
+//! rotations within a bound it documents, and must fall back to
+//! [`Updater::refresh`] when the shortcut fails (new timestamp keys make
+//! the timestamp fail against the old root).
+//!
 //! Delegated targets are loaded lazily by [`Updater::get_targetinfo`]: a
 //! pre-order depth-first search from `targets`, honouring `terminating`,
 //! with a visited set and at most [`Config::max_delegations`] roles.
@@ -209,6 +218,20 @@ impl<F: Fetcher> Updater<F> {
 
     /// Runs the top-level update: root, timestamp, snapshot, targets.
     pub fn refresh(&mut self) -> Result<(), Error> {
+        self.run_refresh(true)
+    }
+
+    /// [`Updater::refresh`] without asking the repository for a newer
+    /// root: the trusted root on disk (re-verified when the updater was
+    /// opened) must be unexpired, then the timestamp is fetched and the
+    /// snapshot and targets follow as in a full refresh. For callers that
+    /// bound how long they go without the root probe (see the module
+    /// docs); on any error, fall back to a full refresh.
+    pub fn refresh_with_trusted_root(&mut self) -> Result<(), Error> {
+        self.run_refresh(false)
+    }
+
+    fn run_refresh(&mut self, probe_root: bool) -> Result<(), Error> {
         if self.refreshed {
             return Ok(());
         }
@@ -218,7 +241,11 @@ impl<F: Fetcher> Updater<F> {
             let root = trusted_root(&self.dir)?;
             self.trusted = TrustedMetadataSet::new(&root, self.trusted.reference_time())?;
         }
-        self.load_root()?;
+        if probe_root {
+            self.load_root()?;
+        } else {
+            self.trusted.check_root_unexpired()?;
+        }
         self.load_timestamp()?;
         self.load_snapshot()?;
         self.load_targets("targets", "root")?;

@@ -280,6 +280,125 @@ fn newer_timestamp_for_the_same_snapshot_reuses_local_snapshot_and_targets() {
     assert_eq!(client.read("timestamp.json").unwrap(), ts2);
 }
 
+// ---------------------------------------------------------------------------
+// Refreshing with the trusted root (no next-root probe)
+// ---------------------------------------------------------------------------
+
+/// One refresh with [`Updater::refresh_with_trusted_root`] in a fresh
+/// updater.
+fn refresh_trusting_root(client: &Client, sim: &Sim, now: i64) -> Result<(), Error> {
+    client.updater(&sim.server, now).refresh_with_trusted_root()
+}
+
+#[test]
+fn trusted_root_refresh_with_nothing_new_is_one_request() {
+    let (sim, client) = synced(true);
+    let before = client.files();
+    sim.server.clear_log();
+    refresh_trusting_root(&client, &sim, NOW).unwrap();
+    assert_eq!(sim.server.requests(), [format!("{META}timestamp.json")]);
+    assert_same_files(&before, &client.files());
+}
+
+#[test]
+fn trusted_root_refresh_follows_a_new_snapshot_without_asking_for_a_root() {
+    let (mut sim, client) = synced(true);
+    let info = sim.add_target("targets", "dir/file.txt", b"file content");
+    sim.publish();
+    sim.server.clear_log();
+    let mut up = client.updater(&sim.server, NOW);
+    up.refresh_with_trusted_root().unwrap();
+    assert_eq!(
+        up.get_targetinfo("dir/file.txt").unwrap().as_ref(),
+        Some(&info)
+    );
+    drop(up);
+    assert_eq!(
+        sim.server.meta_requests(),
+        ["timestamp.json", "2.snapshot.json", "2.targets.json"]
+    );
+    assert_eq!(client.read("snapshot.json").unwrap(), sim.bytes("snapshot"));
+}
+
+#[test]
+fn trusted_root_refresh_still_refuses_rollback_and_freeze() {
+    let (mut sim, client) = synced(false);
+    let ts1 = sim.meta("timestamp.json");
+    sim.publish();
+    refresh_trusting_root(&client, &sim, NOW).unwrap();
+    sim.put_meta("timestamp.json", ts1);
+    let before = client.files();
+    let err = expect_err(refresh_trusting_root(&client, &sim, NOW), "rollback");
+    assert_variant!(
+        err,
+        Error::Verification(TrustError::Rollback { role, trusted: 2, found: 1 })
+            if role == "timestamp",
+        &["timestamp rollback"]
+    );
+    assert_same_files(&before, &client.files());
+    let (sim, client) = synced(false);
+    let err = expect_err(
+        refresh_trusting_root(&client, &sim, NOW + 2 * DAY),
+        "freeze",
+    );
+    assert_variant!(
+        err,
+        Error::Verification(TrustError::Expired { role, .. }) if role == "timestamp",
+        &["timestamp version 1 expired at"]
+    );
+}
+
+#[test]
+fn trusted_root_refresh_refuses_an_expired_root_where_a_full_refresh_rotates() {
+    let (mut sim, client) = synced(false);
+    // Root v2 is published, timestamp keys unchanged; a year later the
+    // trusted v1 has expired.
+    for role in ["root", "targets", "snapshot"] {
+        sim.repo.touch(role);
+    }
+    sim.publish_at(NOW + 365 * DAY);
+    let later = NOW + 365 * DAY + DAY / 2;
+    let before = client.files();
+    let err = expect_err(refresh_trusting_root(&client, &sim, later), "expired root");
+    assert_variant!(
+        err,
+        Error::Verification(TrustError::Expired { role, version: 1, .. }) if role == "root",
+        &["root version 1 expired at"]
+    );
+    assert_same_files(&before, &client.files());
+    client.refresh(&sim.server, later).unwrap();
+    assert_eq!(client.read("root.json").unwrap(), sim.meta("2.root.json"));
+}
+
+#[test]
+fn trusted_root_refresh_fails_on_new_timestamp_keys_and_a_full_refresh_recovers() {
+    let (mut sim, client) = synced(false);
+    // Root v2 replaces the timestamp key.
+    let new_key = signer(23);
+    sim.repo
+        .remove_key("timestamp", sim.keys.timestamp.keyid())
+        .unwrap();
+    sim.repo.add_key("timestamp", new_key.clone()).unwrap();
+    sim.keys.timestamp = new_key;
+    sim.publish();
+    let before = client.files();
+    let err = expect_err(refresh_trusting_root(&client, &sim, NOW), "new keys");
+    assert_variant!(
+        err,
+        Error::Verification(TrustError::ThresholdNotMet { role, found: 0, .. })
+            if role == "timestamp",
+        &["timestamp version 2"]
+    );
+    assert_same_files(&before, &client.files());
+    // The caller's fallback: the full refresh fetches root v2 first.
+    client.refresh(&sim.server, NOW).unwrap();
+    assert_eq!(client.read("root.json").unwrap(), sim.meta("2.root.json"));
+    assert_eq!(
+        client.read("timestamp.json").unwrap(),
+        sim.meta("timestamp.json")
+    );
+}
+
 /// Publishes targets and snapshot at version 2 with a target in `dir/`.
 fn two_versions(consistent: bool) -> (Sim, shared_trust::metadata::TargetFile) {
     let mut sim = Sim::new(consistent);
