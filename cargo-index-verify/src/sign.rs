@@ -11,7 +11,9 @@
 //!   [`IndexSigner::rescan`] finds the changes by re-hashing the directory;
 //!   [`IndexSigner::changes_for`] hashes only named crates.
 //! - [`IndexSigner::renew`] re-signs the timestamp (and the snapshot and
-//!   `index` role when they would expire first), for a cron job.
+//!   `index` role when they would expire first), for a cron job;
+//!   [`IndexSigner::renew_offline_roles`] also re-signs root (its next
+//!   version) and `targets` with the offline keys, before they expire.
 //!
 //! Objects are written before the metadata that names them, and the
 //! timestamp last, so a client reading mid-publish sees either the old
@@ -660,6 +662,24 @@ impl IndexSigner {
             timestamp_version: self.repo.timestamp.version,
             expires: self.repo.timestamp.expires.clone(),
         })
+    }
+
+    /// [`IndexSigner::renew`], re-signing root (as its next version, which
+    /// clients fetch as `N+1.root.json`) and `targets` as well, with the
+    /// offline keys read from `keys_dir`. The same root key signs root
+    /// N+1, so it meets the thresholds of both N and N+1.
+    pub fn renew_offline_roles(
+        &mut self,
+        keys_dir: &Path,
+        now: i64,
+    ) -> Result<PublishReport, SignError> {
+        for role in OFFLINE_ROLES {
+            self.repo.add_signer(role, read_key(keys_dir, role)?);
+        }
+        for role in OFFLINE_ROLES {
+            self.repo.touch(role);
+        }
+        self.renew(now)
     }
 
     /// When the offline roles (root, targets) expire, for a warning.

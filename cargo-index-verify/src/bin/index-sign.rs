@@ -78,6 +78,11 @@ enum Command {
     Renew {
         #[command(flatten)]
         common: Common,
+        /// Also re-sign root (its next version) and targets, with the
+        /// offline keys KEYS/root.key and KEYS/targets.key: yearly, before
+        /// they expire.
+        #[arg(long)]
+        offline_roles: bool,
     },
     /// Copy a published root repository (its metadata/ and targets/) to
     /// INDEX/tuf/root-repository/, where clients look for it.
@@ -203,16 +208,27 @@ fn run(cli: Cli) -> Result<()> {
                 ),
             }
         }
-        Command::Renew { common } => {
+        Command::Renew {
+            common,
+            offline_roles,
+        } => {
             let now = common.time.unwrap_or_else(time::now_unix);
             let opts = options(&common);
             let mut signer = IndexSigner::open(&common.index, &common.keys, opts.lifetimes, now)
                 .with_context(|| format!("opening {}", common.index.display()))?;
-            let r = signer.renew(now)?;
+            let r = if offline_roles {
+                signer.renew_offline_roles(&common.keys, now)?
+            } else {
+                signer.renew(now)?
+            };
             print_report("renewed", &r)?;
             for (role, expires) in signer.offline_expiry() {
-                if time::parse_utc(&expires).is_some_and(|e| e < now + 30 * 86_400) {
-                    out!("  warning: {role} expires {expires}: re-sign it with the offline key");
+                if offline_roles {
+                    out!("  {role} re-signed, expires {expires}");
+                } else if time::parse_utc(&expires).is_some_and(|e| e < now + 30 * 86_400) {
+                    out!(
+                        "  warning: {role} expires {expires}: re-sign it with `index-sign renew --offline-roles` and the offline keys"
+                    );
                 }
             }
         }
