@@ -395,6 +395,7 @@ fn verify_dir(dir: &Path, home: &Path) -> MirrorReport {
         cargo_home: home.to_path_buf(),
         now: now_unix(),
         offline: false,
+        refresh: true,
     };
     let r = must(
         mirror::verify_mirror(
@@ -1445,6 +1446,7 @@ impl World {
             cargo_home: self.home.clone(),
             now: now_unix(),
             offline: false,
+            refresh: false,
         };
         let r = must(
             verify::verify_registry(&spec, &packages, &pins, &opts, &|_| {
@@ -1741,7 +1743,8 @@ fn warm_rows(t: &mut Table, who: &str, el: Duration, wire: &Wire) {
         thousands(wire.requests()),
         "",
         format!(
-            "design goal 1; on {} connections: {}",
+            "goal 1: {}; on {} connections: {}",
+            verdict(wire.requests() == 1),
             wire.connections,
             wire.summary()
         ),

@@ -45,6 +45,11 @@ struct ProjectArgs {
     /// Run without network: verify against the last verified snapshot.
     #[arg(long, global = true)]
     offline: bool,
+    /// Ask the mirror for everything again: new roots of both repositories
+    /// and every locked crate file, even those whose verified copies are
+    /// still the signed ones (a warm run otherwise asks for one timestamp).
+    #[arg(long, conflicts_with_all = ["offline", "frozen"])]
+    refresh: bool,
     /// Require Cargo.lock to exist and be used as is (it is never written).
     #[arg(long)]
     locked: bool,
@@ -175,6 +180,8 @@ fn run(cli: &Cli) -> Result<u8> {
                 cargo_home: cargo_home.clone(),
                 now,
                 offline: false,
+                // The operator's check: every root probe, every file.
+                refresh: true,
             };
             let threads = threads
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -224,6 +231,7 @@ fn run(cli: &Cli) -> Result<u8> {
                 cwd: std::env::current_dir().context("the current directory")?,
                 cargo_home,
                 offline: p.offline || p.frozen,
+                refresh: p.refresh,
                 config: p.config.clone(),
                 env: std::env::vars().collect(),
                 now,

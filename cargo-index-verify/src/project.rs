@@ -78,6 +78,9 @@ pub struct ProjectOptions {
     pub cargo_home: PathBuf,
     /// `--offline` (also set by `net.offline` / `CARGO_NET_OFFLINE`).
     pub offline: bool,
+    /// `--refresh`: no warm path, every crate file asked for (ignored
+    /// offline).
+    pub refresh: bool,
     /// `--config KEY=VALUE` overrides.
     pub config: Vec<String>,
     /// Environment lookup (the process environment in the binary).
@@ -283,6 +286,7 @@ pub fn verify_project(
         cargo_home: opts.cargo_home.clone(),
         now: opts.now,
         offline,
+        refresh: opts.refresh && !offline,
     };
     let mut registries = Vec::new();
     for (source, packages) in &groups {

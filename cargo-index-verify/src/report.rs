@@ -16,6 +16,9 @@
 //!     "commitment": {"root": "...", "depth": 4, "files": 31839, "generation": 12},
 //!     "packages": 7, "verified": 7,
 //!     "cached_crates_checked": 7, "cached_index_entries_checked": 40,
+//!     "full_refresh": false,        // both repositories asked for new roots
+//!     "index_files_fetched": 0,     // crate files taken from the mirror
+//!     "index_files_reused": 7,      // copies verified before, still the signed ones
 //!     "notes": ["..."],
 //!     "failures": [{"kind": "lockfile-checksum", "crate": "serde",
 //!                   "version": "1.0.102", "file": "Cargo.lock",
@@ -99,6 +102,19 @@ pub fn write_registry(
             w,
             "  packages verified: {} of {}; cargo's cache: {} .crate files, {} index entries checked",
             r.verified, r.packages, r.cached_crates_checked, r.cached_index_entries_checked
+        )?;
+    }
+    if verbose && r.commitment.is_some() {
+        writeln!(
+            w,
+            "  index files: {} from the mirror, {} verified before and still the signed ones; {}",
+            r.index_files_fetched,
+            r.index_files_reused,
+            if r.full_refresh {
+                "both repositories asked for new roots"
+            } else {
+                "roots and root repository as verified before"
+            }
         )?;
     }
     let shown_notes = if verbose {

@@ -289,6 +289,12 @@ impl IndexAccess {
         }
     }
 
+    /// Whether reading a crate file costs a request to the mirror (HTTP);
+    /// a git index is fetched whole and a directory is local.
+    pub fn requests_cost(&self) -> bool {
+        matches!(self, IndexAccess::Http { .. })
+    }
+
     /// A crate file as served, or `None` if not served.
     pub fn crate_file(&self, path: &str) -> Result<Option<Vec<u8>>, FetchError> {
         match self {

@@ -10,11 +10,27 @@
 //!    crates repository is refreshed (root chain, fresh timestamp,
 //!    snapshot, `targets`, `index`). Offline, the same metadata is
 //!    re-verified from the trusted state, expiry included.
+//!
+//!    A warm run takes a shorter path while the root repository's
+//!    trusted metadata is unexpired: that metadata is re-verified from
+//!    disk (as offline), and the crates repository is refreshed from its
+//!    timestamp on, without the next-root probe
+//!    ([`Updater::refresh_with_trusted_root`]). Any failure on that path
+//!    falls back to the full refresh above, so rotated keys are picked
+//!    up; without a failure, the root repository (and with it a re-keyed
+//!    crates repository) is asked again at the latest when its timestamp
+//!    expires, the same bound a mirror freezing it would impose on a
+//!    full refresh. `--refresh` always takes the full path.
 //! 3. The commitment: the `index/commitment` target of the `index` role;
 //!    its generation must not go back, nor change root at equal generation,
 //!    relative to the last verified one.
 //! 4. Per package: the crate file's canonical hash is looked up in the tree
-//!    ([`index::Lookup`]), the file served must hash to it, the locked
+//!    ([`index::Lookup`]; tree objects are content-addressed and cached).
+//!    Over HTTP, if the copy verified last time is still the committed one,
+//!    it is used and the mirror is not asked (`--refresh` asks anyway:
+//!    that checks what the mirror serves now, though cargo's caches, step
+//!    5, are what cargo actually read). Otherwise the file served must hash
+//!    to it, the locked
 //!    version must be in it, the lockfile checksum must equal its `cksum`,
 //!    and the file must extend the copy verified last time (published lines
 //!    unchanged but for `yanked`, new versions appended).
@@ -84,6 +100,10 @@ pub struct Options {
     pub now: i64,
     /// No network: verify against the last verified state.
     pub offline: bool,
+    /// Ask the mirror for everything again: both repositories' next roots
+    /// and every locked crate file, even those whose verified copies are
+    /// still the committed ones.
+    pub refresh: bool,
 }
 
 /// One verification failure.
@@ -173,6 +193,15 @@ pub struct RegistryReport {
     pub cached_crates_checked: usize,
     /// Entries of cargo's cached index files checked.
     pub cached_index_entries_checked: usize,
+    /// Whether both repositories were asked for new roots (the full
+    /// refresh); `false` for a warm run (see the module docs) and offline.
+    pub full_refresh: bool,
+    /// Crate files fetched from the mirror (or read from the git index or
+    /// directory) in this run that matched the commitment.
+    pub index_files_fetched: usize,
+    /// Crate files taken from the copies verified before, as they are
+    /// still the committed ones (nothing was asked of the mirror for them).
+    pub index_files_reused: usize,
     /// Remarks that are not failures (yanked versions, stale caches).
     pub notes: Vec<String>,
     /// Failures.
@@ -371,7 +400,11 @@ impl IndexState {
             source,
         })?;
         let bytes = serde_json::to_vec_pretty(c).unwrap_or_default();
-        store::write_atomic(&self.dir.join("commitment.json"), &bytes)
+        let path = self.dir.join("commitment.json");
+        if store::read_optional(&path)?.as_deref() == Some(bytes.as_slice()) {
+            return Ok(());
+        }
+        store::write_atomic(&path, &bytes)
     }
 }
 
@@ -411,10 +444,92 @@ fn chain_outcome(registry: &str, e: ChainError) -> Result<Failure, RunError> {
 }
 
 /// The verified crates repository of a registry: its updater (holding the
-/// state lock) and where its state lives.
+/// state lock), where its state lives, and whether both repositories were
+/// asked for new roots.
 struct Opened {
     updater: Updater<MetaFetcher>,
     state_dir: PathBuf,
+    full_refresh: bool,
+}
+
+/// The root repository's trusted state, re-verified against the pin's
+/// chain and the reference time with nothing fetched, and its entry for
+/// the crates repository's root (`None` if it lists none).
+fn root_repository_from_state(
+    pin: &trust_roots::pins::Pin,
+    opts: &Options,
+    base: &str,
+) -> Result<Option<shared_trust::metadata::TargetFile>, updater::Error> {
+    let mut up = Updater::new(
+        &pin.state_dir(&opts.cargo_home),
+        &binding::root_repository_metadata_url(base),
+        MetaFetcher::Offline,
+        Config::default(),
+        opts.now,
+    )?;
+    up.refresh_offline()?;
+    up.get_targetinfo(chain::CRATES_ROOT_TARGET)
+}
+
+/// Where the root repository's verified copy of the crates root is kept.
+fn crates_root_cache(pin: &trust_roots::pins::Pin, opts: &Options) -> PathBuf {
+    pin.state_dir(&opts.cargo_home)
+        .join("target.crates-repository-root")
+}
+
+/// The warm path (module docs, step 2): `Ok(None)` when it does not
+/// apply (no complete trusted state, expired root-repository metadata) or
+/// the crates repository does not verify along it; the caller then takes
+/// the full path, which reports what is wrong. A mirror that cannot be
+/// reached is reported at once.
+fn open_warm(
+    spec: &RegistrySpec,
+    pin: &trust_roots::pins::Pin,
+    opts: &Options,
+) -> Result<Option<Opened>, RunError> {
+    let (fetcher, base) = spec.access.meta();
+    let Ok(Some(info)) = root_repository_from_state(pin, opts, &base) else {
+        return Ok(None);
+    };
+    let Ok(crates_root) = std::fs::read(crates_root_cache(pin, opts)) else {
+        return Ok(None);
+    };
+    let listed = shared_trust::trusted::check_length_and_hashes(
+        chain::CRATES_ROOT_TARGET,
+        "targets",
+        &crates_root,
+        Some(info.length),
+        Some(&info.hashes),
+    );
+    let state_dir = chain::crates_state_dir(pin, &opts.cargo_home, &crates_root);
+    if listed.is_err() || !state_dir.join("root.json").is_file() {
+        return Ok(None);
+    }
+    let Ok(mut up) = Updater::new(
+        &state_dir,
+        &binding::metadata_url(&base),
+        fetcher,
+        Config::default(),
+        opts.now,
+    ) else {
+        return Ok(None);
+    };
+    match up.refresh_with_trusted_root() {
+        Ok(()) => Ok(Some(Opened {
+            updater: up,
+            state_dir,
+            full_refresh: false,
+        })),
+        Err(updater::Error::Transport { source, what })
+            if !matches!(source, FetchError::NotFound { .. }) =>
+        {
+            Err(run_transport(
+                &format!("{}/crates", pin.name),
+                updater::Error::Transport { source, what },
+            ))
+        }
+        Err(_) => Ok(None),
+    }
 }
 
 fn open_repositories(
@@ -427,20 +542,7 @@ fn open_repositories(
     if opts.offline {
         // Re-verify the root repository's and the crates repository's
         // trusted state, fetching nothing.
-        let dir = pin.state_dir(&opts.cargo_home);
-        let root_url = binding::root_repository_metadata_url(&base);
-        let info = (|| {
-            let mut up = Updater::new(
-                &dir,
-                &root_url,
-                MetaFetcher::Offline,
-                Config::default(),
-                opts.now,
-            )?;
-            up.refresh_offline()?;
-            up.get_targetinfo(chain::CRATES_ROOT_TARGET)
-        })();
-        let info = match info {
+        let info = match root_repository_from_state(pin, opts, &base) {
             Ok(Some(i)) => i,
             Ok(None) => {
                 return Ok(Err(Failure::new(
@@ -476,7 +578,11 @@ fn open_repositories(
             Ok(up)
         })();
         return match r {
-            Ok(updater) => Ok(Ok(Opened { updater, state_dir })),
+            Ok(updater) => Ok(Ok(Opened {
+                updater,
+                state_dir,
+                full_refresh: false,
+            })),
             Err(e) => chain_outcome(
                 reg,
                 ChainError::Update {
@@ -486,6 +592,11 @@ fn open_repositories(
             )
             .map(Err),
         };
+    }
+    if !opts.refresh {
+        if let Some(opened) = open_warm(spec, pin, opts)? {
+            return Ok(Ok(opened));
+        }
     }
     let crates_root = {
         let mut root_up = match chain::open_pinned(
@@ -502,8 +613,7 @@ fn open_repositories(
             &mut root_up,
             &pin.name,
             &binding::root_repository_targets_url(&base),
-            &pin.state_dir(&opts.cargo_home)
-                .join("target.crates-repository-root"),
+            &crates_root_cache(pin, opts),
         ) {
             Ok(r) => r,
             Err(e) => return chain_outcome(reg, e).map(Err),
@@ -518,7 +628,11 @@ fn open_repositories(
         fetcher,
         opts.now,
     ) {
-        Ok(updater) => Ok(Ok(Opened { updater, state_dir })),
+        Ok(updater) => Ok(Ok(Opened {
+            updater,
+            state_dir,
+            full_refresh: true,
+        })),
         Err(e) => chain_outcome(reg, e).map(Err),
     }
 }
@@ -566,6 +680,7 @@ pub fn verify_registry(
             return Ok(report);
         }
     };
+    report.full_refresh = opened.full_refresh;
     let trusted = opened.updater.trusted();
     report.snapshot_version = trusted.snapshot().map(|s| s.version);
     report.timestamp_version = trusted.timestamp().map(|t| t.version);
@@ -659,7 +774,7 @@ pub fn verify_registry(
         .map(|(p, pkgs)| (p, pkgs[0].name.as_str()))
         .collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
-    type FileResult = Result<Result<Vec<u8>, Failure>, RunError>;
+    type FileResult = Result<Result<CrateFile, Failure>, RunError>;
     let mut fetched: BTreeMap<String, FileResult> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..FETCH_THREADS.min(jobs.len().max(1)))
             .map(|_| {
@@ -692,8 +807,17 @@ pub fn verify_registry(
                 source: format!("{path}: no result from the fetching threads").into(),
             })
         });
-        let (file, file_ok) = match result? {
-            Ok(f) => (f, true),
+        // `new_copy`: verified from the mirror, to be saved as the next
+        // reference (a reused copy is already saved).
+        let (file, file_ok, new_copy) = match result? {
+            Ok(f) => {
+                if f.reused {
+                    report.index_files_reused += 1;
+                } else {
+                    report.index_files_fetched += 1;
+                }
+                (f.canonical, true, !f.reused)
+            }
             Err(f) => {
                 // The mirror served something else; if the copy verified
                 // before is still the committed one, the lockfile and
@@ -704,7 +828,7 @@ pub fn verify_registry(
                 });
                 report.failures.push(f);
                 match fallback {
-                    Some(prev) => (prev, false),
+                    Some(prev) => (prev, false, false),
                     None => continue,
                 }
             }
@@ -788,7 +912,9 @@ pub fn verify_registry(
         check_index_cache(&mut report, &cache_dirs, path, name, &lines);
         if report.failures.len() == before && file_ok {
             report.verified += pkgs.len();
-            verified_files.insert(path.clone(), file);
+            if new_copy {
+                verified_files.insert(path.clone(), file);
+            }
         }
     }
     if report.failures.is_empty() && !opts.offline {
@@ -959,7 +1085,7 @@ fn verify_file(
     path: &str,
     name: &str,
     opts: &Options,
-) -> Result<Result<Vec<u8>, Failure>, RunError> {
+) -> Result<Result<CrateFile, Failure>, RunError> {
     let reg = &spec.name;
     // The committed hash.
     let committed = match lookup(spec, commitment, objects, path) {
@@ -993,6 +1119,17 @@ fn verify_file(
         .file(path)));
     };
     let previous = state.file(path).map_err(|e| run_state(reg, e))?;
+    if let Some(prev) = &previous {
+        // The copy verified before is still the committed content: over
+        // HTTP that saves asking the mirror (offline, it is all there is).
+        let reuse = opts.offline || (!opts.refresh && spec.access.requests_cost());
+        if reuse && Hash::from(sha2::Sha256::digest(prev)) == committed {
+            return Ok(Ok(CrateFile {
+                canonical: prev.clone(),
+                reused: true,
+            }));
+        }
+    }
     let served = if opts.offline {
         previous.clone()
     } else {
@@ -1052,7 +1189,17 @@ fn verify_file(
             .file(path)));
         }
     }
-    Ok(Ok(canonical))
+    Ok(Ok(CrateFile {
+        canonical,
+        reused: false,
+    }))
+}
+
+/// A crate file whose canonical form hashes to the committed hash.
+struct CrateFile {
+    canonical: Vec<u8>,
+    /// Taken from the copy verified before rather than from the mirror.
+    reused: bool,
 }
 
 enum LookupError {

@@ -134,6 +134,14 @@ fn bad_command_lines_exit_2() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let o = verify_bin().args(["--format", "yaml"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    for offline in ["--offline", "--frozen"] {
+        let o = verify_bin()
+            .args(["index-verify", "--refresh", offline])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(text(&o).contains("cannot be used with"), "{}", text(&o));
+    }
     let o = sign_bin().args(["init"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let o = sign_bin()
@@ -247,6 +255,34 @@ fn signer_init_update_renew_and_refusals() {
     let o = run(&["renew"]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("generation 3"), "{}", text(&o));
+    let meta = index.join("tuf/metadata");
+    assert!(!meta.join("2.root.json").exists());
+    // With the offline keys, root (version 2) and targets are re-signed;
+    // root 2 verifies against root 1, as a client rotating to it checks.
+    let o = run(&["renew", "--offline-roles"]);
+    assert!(o.status.success(), "{}", text(&o));
+    for line in ["root re-signed, expires", "targets re-signed, expires"] {
+        assert!(text(&o).contains(line), "{}", text(&o));
+    }
+    let now = shared_trust::time::now_unix();
+    let mut set = shared_trust::trusted::TrustedMetadataSet::new(
+        &std::fs::read(meta.join("1.root.json")).unwrap(),
+        now,
+    )
+    .unwrap();
+    set.update_root(&std::fs::read(meta.join("2.root.json")).unwrap())
+        .unwrap();
+    set.update_timestamp(&std::fs::read(meta.join("timestamp.json")).unwrap())
+        .unwrap();
+    // Without the offline keys it is refused, naming the key.
+    let root_key = keys.join("root.key");
+    let saved = std::fs::read(&root_key).unwrap();
+    std::fs::remove_file(&root_key).unwrap();
+    let o = run(&["renew", "--offline-roles"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("key for role root"), "{}", text(&o));
+    assert!(!meta.join("3.root.json").exists());
+    std::fs::write(&root_key, saved).unwrap();
     // Bad index content is refused, naming the file and line.
     std::fs::write(index.join("it/oa/itoa"), "{\"name\":\"itoa\"}\nnot json\n").unwrap();
     let o = run(&["update", "--crate", "itoa"]);

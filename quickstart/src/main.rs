@@ -407,6 +407,16 @@ fn run() -> Result<bool> {
     ok &= expect(code, 0, "cargo downloaded the malicious crate");
     let code = show(&mut cargo(&["index-verify"]), "cargo index-verify")?;
     ok &= expect(code, 1, "cargo index-verify caught it");
+    note("That run checked what cargo read. It did not ask the mirror again for serde's index file: the copy verified in step 5 is still the signed one. --refresh asks, and names the mirror's file too.");
+    let code = show(
+        &mut cargo(&["index-verify", "--refresh", "--quiet"]),
+        "cargo index-verify --refresh --quiet",
+    )?;
+    ok &= expect(
+        code,
+        1,
+        "cargo index-verify --refresh caught the mirror's file",
+    );
 
     note("It also swaps the rustc component tarball rustup would download.");
     let swapped = mirror.join(toolchain.artifact("rustc", "tar.zst"));

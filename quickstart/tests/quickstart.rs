@@ -23,6 +23,8 @@ fn quickstart_runs_end_to_end_and_cleans_up() {
         "toolchain installed through the hook: exit 0, as expected",
         "rustc 1.91.0 (fake",
         "cargo index-verify caught it: exit 1, as expected",
+        "Cargo.lock checksum",
+        "cargo index-verify --refresh caught the mirror's file: exit 1, as expected",
         "FAILED: serde: crate file se/rd/serde",
         "rustup-verify refused the tampered tarball: exit 1, as expected",
         "sha256 mismatch",

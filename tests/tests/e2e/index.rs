@@ -123,6 +123,8 @@ pub struct World {
     pub mirror: PathBuf,
     pub cargo_home: PathBuf,
     pub project: PathBuf,
+    /// The root repository (its keys live only here).
+    root_repo: std::cell::RefCell<Option<Repository>>,
 }
 
 impl World {
@@ -167,6 +169,7 @@ impl World {
             mirror,
             cargo_home: root.join("cargo-home"),
             project: root.join("project"),
+            root_repo: Default::default(),
             tmp,
         };
         w.index_sign(&["init"], &[]);
@@ -233,6 +236,27 @@ impl World {
         .unwrap();
         let dir = self.tmp.path().join("root-repository");
         repo.publish(&dir).unwrap();
+        *self.root_repo.borrow_mut() = Some(repo);
+        self.attach_root_repository();
+    }
+
+    /// The root repository signs a new timestamp living `seconds`; the
+    /// registry attaches it and the mirror syncs.
+    pub fn renew_root_repository(&self, seconds: i64) {
+        let mut guard = self.root_repo.borrow_mut();
+        let repo = guard.as_mut().unwrap();
+        repo.lifetimes.timestamp = seconds;
+        repo.set_time(shared_trust::time::now_unix());
+        repo.touch("timestamp");
+        repo.publish(&self.tmp.path().join("root-repository"))
+            .unwrap();
+        drop(guard);
+        self.attach_root_repository();
+        self.sync_mirror();
+    }
+
+    fn attach_root_repository(&self) {
+        let dir = self.tmp.path().join("root-repository");
         let out = Command::new(bin("index-sign"))
             .args(["attach-root-repository", "--index"])
             .arg(&self.registry)
@@ -383,8 +407,13 @@ impl World {
     /// Verifies, expects exit 1 with every `needles` in the failures, and
     /// the trusted state unchanged.
     pub fn verify_fails(&self, needles: &[&str]) -> Run {
+        self.verify_fails_with(&[], needles)
+    }
+
+    /// [`World::verify_fails`] with extra arguments.
+    pub fn verify_fails_with(&self, args: &[&str], needles: &[&str]) -> Run {
         let before = self.state();
-        let r = self.verify(&[]);
+        let r = self.verify(args);
         assert_eq!(r.code, 1, "expected exit 1:\n{}\n{}", r.stdout, r.stderr);
         let failures = r.failures();
         eprintln!("cargo index-verify reported:\n{failures}");
@@ -448,23 +477,50 @@ fn honest_mirror_verifies() {
     assert_eq!(reg["commitment"]["generation"], 1);
     assert_eq!(reg["commitment"]["files"], 7);
     assert!(reg["mirror"].as_str().unwrap().contains("company-mirror"));
-    // Warm, nothing published since: no tree object is fetched again and
-    // no crate file body is sent (conditional requests answered 304).
+    assert_eq!(reg["full_refresh"], true, "{v:#}");
+    assert_eq!(reg["index_files_fetched"], 7, "{v:#}");
+    // Warm, nothing published since: one request, the crates repository's
+    // timestamp.
     w.server.clear_log();
-    w.verify_ok();
+    let v = w.verify_ok();
     let requests = w.server.requests();
     eprintln!("warm run requests:\n{}", requests.join("\n"));
+    assert_eq!(
+        requests,
+        ["GET /index/tuf/metadata/timestamp.json 200"],
+        "{requests:?}"
+    );
+    let reg = &v["registries"][0];
+    assert_eq!(reg["full_refresh"], false, "{v:#}");
+    assert_eq!(reg["index_files_reused"], 7, "{v:#}");
+    assert_eq!(reg["verified"], 7, "{v:#}");
+    assert_eq!(v["requests"], 1, "{v:#}");
+    // --refresh asks for both repositories' next roots and every crate
+    // file again (answered 304), but fetches no tree object.
+    w.server.clear_log();
+    let r = w.verify(&["--refresh"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let requests = w.server.requests();
     assert!(
         !requests.iter().any(|r| r.contains("/tuf/tree/")),
         "{requests:?}"
     );
-    assert!(
+    for probe in [
+        "GET /index/tuf/metadata/2.root.json 404",
+        "GET /index/tuf/root-repository/metadata/2.root.json 404",
+    ] {
+        assert!(requests.iter().any(|r| r == probe), "{requests:?}");
+    }
+    assert_eq!(
         requests
             .iter()
             .filter(|r| !r.contains("/tuf/"))
-            .all(|r| r.ends_with(" 304")),
+            .filter(|r| r.ends_with(" 304"))
+            .count(),
+        7,
         "{requests:?}"
     );
+    assert_eq!(r.json()["registries"][0]["index_files_fetched"], 7);
     // Human output names the registry, the mirror, the snapshot and expiry.
     let out = Command::new(bin("cargo-index-verify"))
         .arg("index-verify")
@@ -526,7 +582,10 @@ fn changed_cksum_with_malicious_crate_fails() {
             v.insert("cksum".into(), Value::String(evil_sum.clone()));
         }
     });
-    w.verify_fails(&["serde", "version 1.0.102", "cksum"]);
+    // A warm run does not ask for serde's file again (the copy verified
+    // before is still the signed one); --refresh does, and names it.
+    w.verify_ok();
+    w.verify_fails_with(&["--refresh"], &["serde", "version 1.0.102", "cksum"]);
     // Cargo, resolving afresh, takes the mirror's word for it: the lockfile
     // and cargo's cached index carry the malicious checksum, and each is
     // named (checked against the copy verified before).
@@ -545,7 +604,7 @@ fn removed_version_fails() {
     let text = std::fs::read_to_string(&p).unwrap();
     let kept: Vec<&str> = text.lines().filter(|l| !l.contains("\"0.4.8\"")).collect();
     std::fs::write(&p, kept.join("\n") + "\n").unwrap();
-    w.verify_fails(&["log", "version 0.4.8 removed"]);
+    w.verify_fails_with(&["--refresh"], &["log", "version 0.4.8 removed"]);
 }
 
 #[test]
@@ -557,7 +616,10 @@ fn yank_flipped_fails() {
             v.insert("yanked".into(), Value::Bool(true));
         }
     });
-    w.verify_fails(&["lazy_static", "version 1.4.0: yanked false -> true"]);
+    w.verify_fails_with(
+        &["--refresh"],
+        &["lazy_static", "version 1.4.0: yanked false -> true"],
+    );
 }
 
 /// Registry side: appends a new (pre-release, so never resolved by the
@@ -592,7 +654,7 @@ fn crate_file_rolled_back_to_older_signed_copy_fails() {
     // The mirror serves generation 2's metadata with ryu's older (signed)
     // file.
     std::fs::write(w.mirror_file("3/r/ryu"), old_copy).unwrap();
-    w.verify_fails(&["ryu", "version 1.0.3-test removed"]);
+    w.verify_fails_with(&["--refresh"], &["ryu", "version 1.0.3-test removed"]);
 }
 
 #[test]
@@ -701,7 +763,129 @@ fn mirror_serving_its_own_root_fails() {
     let dst = w.mirror.join("index/tuf/root-repository/metadata");
     std::fs::remove_dir_all(&dst).unwrap();
     copy_dir(&w.tmp.path().join("evil/metadata"), &dst);
-    w.verify_fails(&["root version 2", "threshold"]);
+    // A warm run asks the root repository nothing while its verified
+    // metadata is unexpired; --refresh asks for its next root.
+    w.verify_fails_with(&["--refresh"], &["root version 2", "threshold"]);
+    // A client with no trusted state yet but the pin is refused too.
+    std::fs::remove_dir_all(w.cargo_home.join("tuf/state")).unwrap();
+    let r = w.verify(&[]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.failures().contains("root version 2"), "{}", r.failures());
+}
+
+/// Asserts the mirror saw `request` (`METHOD PATH STATUS`) since the log
+/// was last cleared.
+#[track_caller]
+fn assert_requested(w: &World, request: &str) {
+    let requests = w.server.requests();
+    assert!(
+        requests.iter().any(|r| r == request),
+        "{request} not in {requests:?}"
+    );
+}
+
+#[test]
+fn warm_run_picks_up_a_rotated_timestamp_key() {
+    let w = World::new();
+    w.verify_ok();
+    // The registry's root v2 (signed with the root key) replaces the
+    // timestamp key; the mirror syncs.
+    let tuf = w.registry.join("tuf");
+    let mut repo = Repository::load(&tuf, shared_trust::time::now_unix()).unwrap();
+    let key = |role: &str| -> Arc<dyn Signer> {
+        Arc::new(
+            shared_trust::keyfile::read_private_key(&w.keys.join(format!("{role}.key"))).unwrap(),
+        )
+    };
+    for role in ["root", "targets", "snapshot", "index"] {
+        repo.add_signer(role, key(role));
+    }
+    repo.remove_key("timestamp", key("timestamp").keyid())
+        .unwrap();
+    let new = Ed25519Signer::generate();
+    std::fs::remove_file(w.keys.join("timestamp.key")).unwrap();
+    shared_trust::keyfile::write_private_key(&w.keys.join("timestamp.key"), &new).unwrap();
+    repo.add_key("timestamp", Arc::new(new)).unwrap();
+    repo.publish(&tuf).unwrap();
+    w.sync_mirror();
+    // The warm path's timestamp no longer verifies against root v1; the
+    // full refresh behind it fetches root v2 and verifies.
+    w.server.clear_log();
+    let v = w.verify_ok();
+    assert_eq!(v["registries"][0]["full_refresh"], true, "{v:#}");
+    assert_requested(&w, "GET /index/tuf/metadata/2.root.json 200");
+    // The next run is warm again, and the registry keeps signing with the
+    // new key.
+    w.server.clear_log();
+    w.verify_ok();
+    assert_eq!(w.server.requests().len(), 1, "{:?}", w.server.requests());
+    append_version(&w, "3/r/ryu", "1.0.3-test", "ryu-1.0.2.crate");
+    w.publish(&["ryu"]);
+    w.sync_mirror();
+    let v = w.verify_ok();
+    assert_eq!(v["registries"][0]["full_refresh"], false, "{v:#}");
+    assert_eq!(v["registries"][0]["commitment"]["generation"], 2);
+    assert_eq!(v["registries"][0]["index_files_fetched"], 1, "{v:#}");
+}
+
+#[test]
+fn warm_run_asks_the_root_repository_again_once_its_timestamp_expires() {
+    let w = World::new();
+    // The root repository's timestamp lives 5 seconds; a full run, then a
+    // warm one that asks only for the crates repository's timestamp.
+    let mut tries = 0;
+    loop {
+        w.renew_root_repository(5);
+        let full = w.verify(&[]);
+        w.server.clear_log();
+        let warm = w.verify(&[]);
+        let requests = w.server.requests();
+        if full.code == 0 && warm.code == 0 && requests.len() == 1 {
+            assert_eq!(warm.json()["registries"][0]["full_refresh"], false);
+            break;
+        }
+        tries += 1;
+        assert!(
+            tries < 3,
+            "no warm run within the timestamp's life:\n{}\n{requests:?}",
+            warm.stdout
+        );
+    }
+    // The mirror freezes the root repository. Once the verified copy has
+    // expired the warm path is not taken, and the full refresh refuses
+    // the frozen timestamp.
+    std::thread::sleep(std::time::Duration::from_secs(6));
+    w.verify_fails(&["timestamp", "expired"]);
+    // Renewed, the root repository verifies again (full path).
+    w.renew_root_repository(86_400);
+    let v = w.verify_ok();
+    assert_eq!(v["registries"][0]["full_refresh"], true, "{v:#}");
+}
+
+#[test]
+fn offline_roles_renewed_by_the_registry_reach_clients() {
+    let w = World::new();
+    w.verify_ok();
+    let out = w.index_sign(&["renew", "--offline-roles"], &[]);
+    assert!(out.contains("root re-signed"), "{out}");
+    w.sync_mirror();
+    // A warm run follows the new snapshot and targets with root 1 (still
+    // valid, same keys); --refresh asks for root 2 and trusts it from then
+    // on.
+    let v = w.verify_ok();
+    assert_eq!(v["registries"][0]["full_refresh"], false, "{v:#}");
+    w.server.clear_log();
+    let r = w.verify(&["--refresh"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_requested(&w, "GET /index/tuf/metadata/2.root.json 200");
+    let root2 = std::fs::read(w.registry.join("tuf/metadata/2.root.json")).unwrap();
+    assert!(
+        w.state()
+            .iter()
+            .any(|(name, bytes)| name.ends_with("/root.json") && *bytes == root2),
+        "root 2 is not the crates repository's trusted root"
+    );
+    w.verify_ok();
 }
 
 #[test]
