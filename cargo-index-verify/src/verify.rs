@@ -471,10 +471,16 @@ fn root_repository_from_state(
     up.get_targetinfo(chain::CRATES_ROOT_TARGET)
 }
 
-/// Where the root repository's verified copy of the crates root is kept.
-fn crates_root_cache(pin: &trust_roots::pins::Pin, opts: &Options) -> PathBuf {
-    pin.state_dir(&opts.cargo_home)
-        .join("target.crates-repository-root")
+/// The crates repository's trusted-state directory for the crates root
+/// the root repository lists (`info`): it was bootstrapped from a root
+/// with that hash, so finding it needs no copy of the root itself.
+fn listed_crates_state_dir(
+    pin: &trust_roots::pins::Pin,
+    opts: &Options,
+    info: &shared_trust::metadata::TargetFile,
+) -> PathBuf {
+    let hash = info.hashes.get("sha256").map_or("", String::as_str);
+    chain::crates_state_dir_for_hash(pin, &opts.cargo_home, hash)
 }
 
 /// The warm path (module docs, step 2): `Ok(None)` when it does not
@@ -491,18 +497,8 @@ fn open_warm(
     let Ok(Some(info)) = root_repository_from_state(pin, opts, &base) else {
         return Ok(None);
     };
-    let Ok(crates_root) = std::fs::read(crates_root_cache(pin, opts)) else {
-        return Ok(None);
-    };
-    let listed = shared_trust::trusted::check_length_and_hashes(
-        chain::CRATES_ROOT_TARGET,
-        "targets",
-        &crates_root,
-        Some(info.length),
-        Some(&info.hashes),
-    );
-    let state_dir = chain::crates_state_dir(pin, &opts.cargo_home, &crates_root);
-    if listed.is_err() || !state_dir.join("root.json").is_file() {
+    let state_dir = listed_crates_state_dir(pin, opts, &info);
+    if !state_dir.join("root.json").is_file() {
         return Ok(None);
     }
     let Ok(mut up) = Updater::new(
@@ -564,8 +560,7 @@ fn open_repositories(
                 .map(Err)
             }
         };
-        let hash = info.hashes.get("sha256").cloned().unwrap_or_default();
-        let state_dir = chain::crates_state_dir_for_hash(pin, &opts.cargo_home, &hash);
+        let state_dir = listed_crates_state_dir(pin, opts, &info);
         let r = (|| {
             let mut up = Updater::new(
                 &state_dir,
@@ -613,7 +608,8 @@ fn open_repositories(
             &mut root_up,
             &pin.name,
             &binding::root_repository_targets_url(&base),
-            &crates_root_cache(pin, opts),
+            &pin.state_dir(&opts.cargo_home)
+                .join("target.crates-repository-root"),
         ) {
             Ok(r) => r,
             Err(e) => return chain_outcome(reg, e).map(Err),
@@ -1119,16 +1115,18 @@ fn verify_file(
         .file(path)));
     };
     let previous = state.file(path).map_err(|e| run_state(reg, e))?;
-    if let Some(prev) = &previous {
-        // The copy verified before is still the committed content: over
-        // HTTP that saves asking the mirror (offline, it is all there is).
-        let reuse = opts.offline || (!opts.refresh && spec.access.requests_cost());
-        if reuse && Hash::from(sha2::Sha256::digest(prev)) == committed {
-            return Ok(Ok(CrateFile {
-                canonical: prev.clone(),
-                reused: true,
-            }));
-        }
+    // The copy verified before is still the committed content: over HTTP
+    // that saves asking the mirror (offline, it is all there is).
+    let reuse = opts.offline || (!opts.refresh && spec.access.requests_cost());
+    if reuse
+        && previous
+            .as_deref()
+            .is_some_and(|prev| Hash::from(sha2::Sha256::digest(prev)) == committed)
+    {
+        return Ok(Ok(CrateFile {
+            canonical: previous.unwrap_or_default(),
+            reused: true,
+        }));
     }
     let served = if opts.offline {
         previous.clone()

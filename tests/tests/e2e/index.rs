@@ -509,7 +509,7 @@ fn honest_mirror_verifies() {
         "GET /index/tuf/metadata/2.root.json 404",
         "GET /index/tuf/root-repository/metadata/2.root.json 404",
     ] {
-        assert!(requests.iter().any(|r| r == probe), "{requests:?}");
+        assert_requested(&w, probe);
     }
     assert_eq!(
         requests
